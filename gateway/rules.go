@@ -1,0 +1,145 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ErrHeadersSent is wrapped by the error a server reports when an
+// application calls start with excInfo after the headers went out: the
+// response cannot be replaced, so the server aborts it.
+var ErrHeadersSent = errors.New("gateway: start called with excInfo after the headers were sent")
+
+// ErrShortBody is wrapped by the error a server reports when a body ends
+// before the Content-Length the application declared.
+var ErrShortBody = errors.New("gateway: body shorter than its Content-Length")
+
+// ErrStartTwice is the panic value of a second call to start without excInfo.
+var ErrStartTwice = errors.New("gateway: start called a second time without excInfo")
+
+// ErrNoStart is wrapped by the error a server reports when an application
+// produced a body, or returned, without calling start.
+var ErrNoStart = errors.New("gateway: the application did not call start before its body")
+
+// A HeaderError is a response status or header that a server refuses to put
+// on the wire, because it would corrupt the response or split it.
+type HeaderError struct {
+	Rule  string // the rule of the contract broken, as GATEWAY.md words it
+	Name  string // the header's name, "" for the status
+	Value string // the offending value
+}
+
+func (e *HeaderError) Error() string {
+	if e.Name == "" {
+		return fmt.Sprintf("gateway: %s: status %q", e.Rule, e.Value)
+	}
+	return fmt.Sprintf("gateway: %s: header %q: %q", e.Rule, e.Name, e.Value)
+}
+
+// Rules a server enforces on start, named as GATEWAY.md names them.
+const (
+	RuleStatus     = `start_response rule 1: status is "NNN Reason"`
+	RuleHeaderName = "start_response rule 2: header names must be tokens"
+	RuleHeaderCRLF = "start_response rule 2: header values must hold no CR or LF"
+	RuleHopByHop   = "start_response rule 2: the application must not send hop-by-hop headers"
+	RuleStatusHdr  = "start_response rule 2: the status goes in status, not in a Status header"
+	RuleLength     = "start_response rule 4: Content-Length must be a non-negative integer"
+)
+
+// CheckResponse checks a status and headers against the rules every server
+// enforces: a well-formed status, token header names, no CR, LF or NUL in
+// values, no hop-by-hop headers, no Status header, a numeric Content-Length.
+// It returns the status code and the declared Content-Length (-1 if none),
+// or a *[HeaderError] naming the broken rule.
+func CheckResponse(status string, headers Headers) (code int, contentLength int64, err error) {
+	code, err = ParseStatus(status)
+	if err != nil {
+		return 0, -1, &HeaderError{Rule: RuleStatus, Value: status}
+	}
+	contentLength = -1
+	for _, h := range headers {
+		if !isToken(h.Name) {
+			return 0, -1, &HeaderError{Rule: RuleHeaderName, Name: h.Name, Value: h.Value}
+		}
+		if strings.ContainsAny(h.Value, "\r\n\x00") {
+			return 0, -1, &HeaderError{Rule: RuleHeaderCRLF, Name: h.Name, Value: h.Value}
+		}
+		if IsHopByHop(h.Name) {
+			return 0, -1, &HeaderError{Rule: RuleHopByHop, Name: h.Name, Value: h.Value}
+		}
+		switch len(h.Name) {
+		case len("Status"):
+			if strings.EqualFold(h.Name, "Status") {
+				return 0, -1, &HeaderError{Rule: RuleStatusHdr, Name: h.Name, Value: h.Value}
+			}
+		case len("Content-Length"):
+			if strings.EqualFold(h.Name, "Content-Length") {
+				n, perr := strconv.ParseInt(h.Value, 10, 64)
+				if perr != nil || n < 0 || (contentLength >= 0 && n != contentLength) {
+					return 0, -1, &HeaderError{Rule: RuleLength, Name: h.Name, Value: h.Value}
+				}
+				contentLength = n
+			}
+		}
+	}
+	return code, contentLength, nil
+}
+
+// IsHopByHop reports whether name is a hop-by-hop header (RFC 9110 7.6.1),
+// which belongs to one connection and which an application must not send:
+// Connection, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, and any
+// Proxy-* header.
+func IsHopByHop(name string) bool {
+	switch len(name) {
+	case 2:
+		return strings.EqualFold(name, "TE")
+	case 7:
+		return strings.EqualFold(name, "Trailer") || strings.EqualFold(name, "Upgrade")
+	case 8:
+		return strings.EqualFold(name, "Trailers")
+	case 10:
+		if strings.EqualFold(name, "Connection") || strings.EqualFold(name, "Keep-Alive") {
+			return true
+		}
+	case 17:
+		if strings.EqualFold(name, "Transfer-Encoding") {
+			return true
+		}
+	}
+	return len(name) > 6 && strings.EqualFold(name[:6], "Proxy-")
+}
+
+// isToken reports whether s is an RFC 9110 token (a valid field name).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || !tokenChars[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var tokenChars = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// bodyForbidden reports whether a response with this status has no body.
+func bodyForbidden(code int) bool {
+	return code < 200 || code == 204 || code == 304
+}
