@@ -6,6 +6,7 @@ import (
 	"iter"
 	"os"
 	"sync"
+	"syscall"
 )
 
 // A Body is a response body: a sequence of byte chunks and a close hook, as
@@ -51,7 +52,9 @@ func Bytes(chunks ...[]byte) Body {
 	if len(chunks) == 1 {
 		return &oneChunk{chunks[0]}
 	}
-	return &manyChunks{chunks}
+	// Copy the slice so that the caller's variadic array does not escape:
+	// the common one-chunk call then allocates only its body.
+	return &manyChunks{append([][]byte(nil), chunks...)}
 }
 
 // Strings returns a Body of the given strings, one chunk each.
@@ -187,14 +190,20 @@ type fileBody struct {
 
 func (b *fileBody) WriteTo(w io.Writer) (int64, error) {
 	// Hide File's own WriteTo so that io.Copy asks w for ReadFrom, which
-	// is where net/http's sendfile lives.
-	return io.Copy(w, struct{ io.Reader }{b.f})
+	// is where net/http's sendfile lives; keep syscall.Conn, which the
+	// sendfile path looks for.
+	return io.Copy(w, struct {
+		io.Reader
+		syscall.Conn
+	}{b.f, b.f})
 }
 
 // OnClose returns a Body that produces b's chunks and, on Close, closes b and
 // then calls fn, even when b's Close fails or panics. It is the analogue of
 // werkzeug's ClosingIterator: middleware uses it to run code when the
-// response is done. The result keeps b's Err, WriterTo and Len.
+// response is done. The result has b's Err; b's WriterTo and Len stay
+// reachable through its Unwrap method, which servers ([BodyLen], [Handler])
+// follow.
 func OnClose(b Body, fn func()) Body {
 	return &closingBody{Body: b, fn: fn}
 }

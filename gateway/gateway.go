@@ -41,6 +41,9 @@ func (f AppFunc) ServeGateway(env *Environ, start StartResponse) Body {
 // off a truncated body as complete) and reports excInfo. A second call
 // without excInfo is a programming error and panics.
 //
+// The server keeps headers as given until it sends them: the application
+// must not change the slice after passing it.
+//
 // The returned [WriteFunc] is the imperative, legacy way of producing the
 // body; applications should prefer returning the chunks as the [Body].
 type StartResponse func(status string, headers Headers, excInfo ...error) WriteFunc

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -26,21 +27,29 @@ func Handler(app Application) http.Handler {
 // by chunk, flushing each before asking for the next. It enforces the
 // contract on the application's behalf:
 //
-//   - Headers go out lazily, with the first non-empty chunk or write, or at
-//     the end of an empty body; until then start may be called again with
-//     excInfo to replace them.
+//   - Headers go out lazily: with the first non-empty chunk, the first call
+//     of write (even an empty one, as PEP 3333 has it), or at the end of an
+//     empty body; until then start may be called again with excInfo to
+//     replace them.
 //   - A status or header that would corrupt the wire (see [CheckResponse])
 //     is never written: the request is answered with a 500 and the reason
 //     logged.
 //   - A declared Content-Length is a promise: no more than that is sent, and
 //     a body that falls short aborts the connection instead of ending as
-//     though complete.
+//     though complete (or is answered with a 500 if nothing went out).
+//     Without one, net/http uses chunked encoding for HTTP/1.1 and closes
+//     the connection after an HTTP/1.0 response.
 //   - The Body is closed exactly once, whatever happens, and its producer
 //     stops as soon as the client goes away (gateway.context is cancelled).
 //   - A panic in the application or its Body is logged with its stack and
 //     answered with a 500 if the headers have not gone out, or by aborting
 //     the connection if they have; the server goes on serving. With
 //     PropagatePanics the panic continues up the stack instead, after Close.
+//   - The response carries the application's headers and no others of
+//     the handler's choosing: no Content-Type is sniffed for a body that
+//     has none. A [Bytes] body goes out in one piece with its
+//     Content-Length, not chunked; other bodies are flushed chunk by chunk.
+//   - gateway.errors writes to ErrorLog, each Write one log entry.
 //   - For HEAD, the Body is iterated only until the application has called
 //     start and produced its first chunk, then closed; nothing is sent. A
 //     body of known length gets a Content-Length, as the GET would.
@@ -73,21 +82,25 @@ type exchange struct {
 	w   http.ResponseWriter
 	r   *http.Request
 
+	head          bool // a HEAD request
 	status        string
 	code          int
 	headers       Headers
-	contentLength int64 // declared by the application; -1 if none
+	contentLength int64 // declared by the application, or known from the body; -1 if none
+	autoLength    bool  // contentLength comes from the body: the server adds the header
 	written       int64
+	dropped       int64 // bytes of a body the status does not allow (204, 304)
 	started       bool  // start has been called
 	sent          bool  // the headers went out
-	refused       error // the status or headers broke a rule: answer 500
-	aborted       error // start with excInfo after the headers went out
-	clientGone    error // a write to the client failed, or the client left
 	overflow      bool  // the body went past its Content-Length
+	refused       error // the status or headers broke a rule: answer 500
+	aborted       error // start with excInfo after the headers went out, or a chunk before start
+	clientGone    error // a write to the client failed, or the client left
 
-	startFn StartResponse
-	writeFn WriteFunc
-	yieldFn func([]byte) bool
+	startFn     StartResponse
+	writeFn     WriteFunc
+	yieldFn     func([]byte) bool
+	headYieldFn func([]byte) bool
 }
 
 var exchangePool = sync.Pool{New: func() any {
@@ -95,15 +108,18 @@ var exchangePool = sync.Pool{New: func() any {
 	x.startFn = x.start
 	x.writeFn = x.write
 	x.yieldFn = x.yield
+	x.headYieldFn = x.headYield
 	return x
 }}
 
 // ServeHTTP serves one request through the application.
 func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := exchangePool.Get().(*exchange)
-	x.reset(h, w, r)
+	x.init(h, w, r)
 	x.serve()
-	x.reset(nil, nil, nil)
+	// A panic (an aborted response, PropagatePanics) leaves the exchange
+	// to the garbage collector; the normal path recycles it.
+	x.release()
 	exchangePool.Put(x)
 }
 
@@ -114,54 +130,118 @@ func (h *HTTPHandler) logger() *log.Logger {
 	return log.Default()
 }
 
-func (x *exchange) reset(h *HTTPHandler, w http.ResponseWriter, r *http.Request) {
-	x.env = Environ{}
-	x.h, x.w, x.r = h, w, r
-	x.status, x.code, x.headers = "", 0, nil
-	x.contentLength, x.written = -1, 0
-	x.started, x.sent, x.overflow = false, false, false
-	x.refused, x.aborted, x.clientGone = nil, nil, nil
-	if r != nil {
-		fillEnviron(&x.env, r, h)
+// errorsWriter is gateway.errors for an HTTPHandler: each Write is one entry
+// of the handler's ErrorLog, serialised with the log's other output, so
+// concurrent requests can write to it safely.
+type errorsWriter struct{ h *HTTPHandler }
+
+func (w errorsWriter) Write(p []byte) (int, error) {
+	if err := w.h.logger().Output(2, string(p)); err != nil {
+		return 0, err
 	}
+	return len(p), nil
 }
 
-// fillEnviron builds the environ of r without copying its headers.
+// init prepares a pooled (zero) exchange for r.
+func (x *exchange) init(h *HTTPHandler, w http.ResponseWriter, r *http.Request) {
+	x.h, x.w, x.r = h, w, r
+	x.head = r.Method == http.MethodHead
+	x.contentLength = -1
+	fillEnviron(&x.env, r, h)
+}
+
+// release drops every reference the exchange holds, so that a pooled
+// exchange keeps no request alive, and leaves it zero for the next one.
+func (x *exchange) release() {
+	x.env = Environ{}
+	x.h, x.w, x.r = nil, nil, nil
+	x.head, x.status, x.code, x.headers = false, "", 0, nil
+	x.contentLength, x.autoLength, x.written, x.dropped = -1, false, 0, 0
+	x.started, x.sent, x.overflow = false, false, false
+	x.refused, x.aborted, x.clientGone = nil, nil, nil
+}
+
+// fillEnviron builds the environ of r without copying its headers. e must
+// be zero or have every field fillEnviron sets overwritten.
 func fillEnviron(e *Environ, r *http.Request, h *HTTPHandler) {
 	e.Method = r.Method
+	e.ScriptName = ""
 	e.PathInfo = r.URL.Path
 	e.QueryString = r.URL.RawQuery
 	e.RequestURI = r.RequestURI
 	e.Header = r.Header
-	e.ContentType = r.Header.Get("Content-Type")
-	e.ContentLength = r.Header.Get("Content-Length")
+	// net/http canonicalises the names of request headers: a map lookup
+	// is Header.Get without canonicalising the key again.
+	e.ContentType = firstValue(r.Header, "Content-Type")
+	e.ContentLength = firstValue(r.Header, "Content-Length")
+	if e.ContentLength == "" && r.ContentLength > 0 {
+		// A request built in code (httptest.NewRequest) or by a server
+		// that keeps the length out of the headers.
+		e.ContentLength = strconv.FormatInt(r.ContentLength, 10)
+	}
 	e.ServerProtocol = r.Proto
 	e.Host = r.Host
 	e.URLScheme = "http"
+	defaultPort := "80"
 	if r.TLS != nil {
-		e.URLScheme = "https"
+		e.URLScheme, defaultPort = "https", "443"
 	}
-	if host, port, err := net.SplitHostPort(r.Host); err == nil {
-		e.ServerName, e.ServerPort = host, port
-	} else {
-		e.ServerName, e.ServerPort = r.Host, "80"
-		if r.TLS != nil {
-			e.ServerPort = "443"
+	hostport := r.Host
+	if hostport == "" {
+		// HTTP/1.0 without a Host header: the address the client reached.
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			hostport = a.String()
 		}
 	}
-	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		e.RemoteAddr, e.RemotePort = host, port
-	} else {
-		e.RemoteAddr = r.RemoteAddr
+	var ok bool
+	e.ServerName, e.ServerPort, ok = splitHostPort(hostport)
+	if !ok || e.ServerPort == "" {
+		e.ServerPort = defaultPort
 	}
+	e.RemoteAddr, e.RemotePort, _ = splitHostPort(r.RemoteAddr)
 	e.Input = r.Body
 	if e.Input == nil {
 		e.Input = http.NoBody
 	}
-	e.Errors = h.logger().Writer()
+	e.Errors = errorsWriter{h}
 	e.Multithread = !h.SingleThreaded
 	e.Multiprocess = h.Multiprocess
+	e.RunOnce = false
 	e.ctx = r.Context()
+	e.extra = nil
+}
+
+func firstValue(h http.Header, canonicalName string) string {
+	if vs := h[canonicalName]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// splitHostPort is net.SplitHostPort without the allocation of its error:
+// it splits "host:port", "[v6]:port", and returns the host alone (brackets
+// removed) with ok false when there is no port.
+func splitHostPort(hostport string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 0 {
+		return hostport, "", false
+	}
+	if hostport[0] == '[' {
+		end := strings.IndexByte(hostport, ']')
+		switch {
+		case end < 0:
+			return hostport, "", false
+		case end+1 == len(hostport):
+			return hostport[1:end], "", false
+		case end+1 != i:
+			return hostport, "", false
+		}
+		return hostport[1:end], hostport[i+1:], true
+	}
+	if strings.IndexByte(hostport[:i], ':') >= 0 {
+		return hostport, "", false // an IPv6 address without brackets or port
+	}
+	return hostport[:i], hostport[i+1:], true
 }
 
 func (x *exchange) serve() {
@@ -200,6 +280,8 @@ func recovered(v any) error {
 	return &panicError{value: v, stack: debug.Stack()}
 }
 
+var errNilBody = errors.New("gateway: the application returned a nil Body")
+
 func (x *exchange) callApp() (body Body, err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -208,7 +290,7 @@ func (x *exchange) callApp() (body Body, err error) {
 	}()
 	body = x.h.App.ServeGateway(&x.env, x.startFn)
 	if body == nil {
-		return nil, errors.New("gateway: the application returned a nil Body")
+		return nil, errNilBody
 	}
 	return body, nil
 }
@@ -222,6 +304,11 @@ func closeBody(body Body) (err error) {
 	return body.Close()
 }
 
+// smallBody is the size below which net/http finds the Content-Length of a
+// response itself (its buffer before chunking): a longer body of known
+// length gets the header from the server, so that it is not chunked.
+const smallBody = 2048
+
 // transmit sends the response: the body's chunks, then the headers if no
 // chunk sent them. It returns the error that makes the response a failure.
 func (x *exchange) transmit(body Body) (err error) {
@@ -230,21 +317,36 @@ func (x *exchange) transmit(body Body) (err error) {
 			err = recovered(v)
 		}
 	}()
-	if x.r.Method == http.MethodHead {
+	switch {
+	case x.started && x.refused != nil:
+		// Nothing of this body can be sent: do not run it.
+	case x.head:
 		x.transmitHead(body)
-	} else if wt, ok := bodyWriterTo(body); ok && x.started && x.refused == nil {
-		_, werr := wt.WriteTo(bodyWriter{x})
-		if werr != nil && x.clientGone == nil && !x.overflow {
-			return werr
+	default:
+		if wt, ok := bodyWriterTo(body); ok && x.started {
+			if !x.sent && x.contentLength < 0 && !bodyForbidden(x.code) {
+				if n := BodyLen(body); n >= smallBody {
+					x.contentLength, x.autoLength = n, true
+				}
+			}
+			// One call hands the whole body over, without a flush per
+			// chunk: a small one goes out with its Content-Length.
+			_, werr := wt.WriteTo(bodyWriter{x})
+			if werr != nil && x.clientGone == nil && x.aborted == nil && !x.overflow {
+				return werr
+			}
+		} else {
+			body.Chunks(x.yieldFn)
 		}
-	} else {
-		body.Chunks(x.yieldFn)
 	}
 	switch {
 	case x.aborted != nil:
 		return x.aborted
 	case x.clientGone != nil:
-		return nil // nobody to answer
+		// The client left, or the request's context ended (a server
+		// shutting down, a deadline): the body is cut short, so the
+		// response must not end as though complete.
+		return errGone
 	case !x.started:
 		return ErrNoStart
 	case x.refused != nil:
@@ -253,31 +355,49 @@ func (x *exchange) transmit(body Body) (err error) {
 	if berr := BodyErr(body); berr != nil {
 		return fmt.Errorf("gateway: the body ended early: %w", berr)
 	}
+	if x.contentLength > 0 && x.written < x.contentLength && !x.head && !bodyForbidden(x.code) {
+		// Before the headers went out this is still a clean 500; after,
+		// fail aborts the connection.
+		return fmt.Errorf("%w: %d of %d bytes", ErrShortBody, x.written, x.contentLength)
+	}
 	if x.overflow {
 		x.h.logger().Printf("gateway: %s %s: the body is longer than its Content-Length %d; the rest was not sent",
 			x.r.Method, x.r.RequestURI, x.contentLength)
 	}
+	if x.dropped > 0 {
+		x.h.logger().Printf("gateway: %s %s: a %d response has no body; %d bytes were not sent",
+			x.r.Method, x.r.RequestURI, x.code, x.dropped)
+	}
 	if !x.sent {
 		x.sendHeaders()
-	}
-	if x.contentLength > 0 && x.written < x.contentLength && x.r.Method != http.MethodHead && !bodyForbidden(x.code) {
-		return fmt.Errorf("%w: %d of %d bytes", ErrShortBody, x.written, x.contentLength)
 	}
 	return nil
 }
 
-// transmitHead runs the body far enough for the application to have called
-// start, and gives a body of known length its Content-Length.
+// transmitHead runs the body only as far as needed for the application to
+// call start, and gives a body of known length its Content-Length, as the
+// GET would have it.
 func (x *exchange) transmitHead(body Body) {
 	if !x.started {
-		body.Chunks(func(p []byte) bool { return !x.started || len(p) == 0 })
+		body.Chunks(x.headYieldFn)
 	}
-	if x.started && x.refused == nil && x.contentLength < 0 {
+	if x.started && x.refused == nil && !x.sent && x.contentLength < 0 && !bodyForbidden(x.code) {
 		if n := BodyLen(body); n >= 0 {
-			x.headers = append(x.headers, Header{"Content-Length", strconv.FormatInt(n, 10)})
-			x.contentLength = n
+			x.contentLength, x.autoLength = n, true
 		}
 	}
+}
+
+// headYield is the yield of a HEAD request's body: it goes on until start
+// has been called, then stops at the first chunk.
+func (x *exchange) headYield(p []byte) bool {
+	if len(p) == 0 {
+		return !x.started
+	}
+	if !x.started {
+		x.aborted = ErrNoStart
+	}
+	return false
 }
 
 // start is the StartResponse handed to the application.
@@ -292,12 +412,15 @@ func (x *exchange) start(status string, headers Headers, excInfo ...error) Write
 		panic(ErrStartTwice)
 	}
 	if x.sent {
-		x.aborted = fmt.Errorf("%w: %w", ErrHeadersSent, exc)
+		if x.aborted == nil {
+			x.aborted = fmt.Errorf("%w: %w", ErrHeadersSent, exc)
+		}
 		return x.writeFn
 	}
 	x.started = true
 	x.status, x.headers = status, headers
 	x.code, x.contentLength, x.refused = CheckResponse(status, headers)
+	x.autoLength = false
 	return x.writeFn
 }
 
@@ -305,35 +428,83 @@ func (x *exchange) start(status string, headers Headers, excInfo ...error) Write
 func (x *exchange) sendHeaders() {
 	x.sent = true
 	hdr := x.w.Header()
+	haveType := false
 	for _, f := range x.headers {
 		hdr.Add(f.Name, f.Value)
+		haveType = haveType || len(f.Name) == len("Content-Type") && strings.EqualFold(f.Name, "Content-Type")
+	}
+	if !haveType {
+		if _, ok := hdr["Content-Type"]; !ok {
+			// The application's headers are the response's: net/http
+			// must not add a sniffed Content-Type it did not choose.
+			hdr["Content-Type"] = nil
+		}
+	}
+	if x.autoLength {
+		hdr.Set("Content-Length", strconv.FormatInt(x.contentLength, 10))
 	}
 	x.w.WriteHeader(x.code)
 }
 
-// write is the write callable: it sends p, and flushes it.
+// write is the write callable. It sends p and flushes it; as PEP 3333 has
+// it, its first call sends the headers even when p is empty.
 func (x *exchange) write(p []byte) error {
-	if err := x.writeChunk(p); err != nil {
+	if len(p) == 0 {
+		if err := x.check(); err != nil {
+			return err
+		}
+		if !x.sent {
+			x.sendHeaders()
+			x.flush()
+		}
+	} else if err := x.writeChunk(p); err != nil {
 		return err
+	} else {
+		x.flush()
 	}
-	x.flush()
+	x.checkContext()
 	return x.clientGone
 }
 
+// yield receives the body's chunks.
 func (x *exchange) yield(p []byte) bool {
 	if len(p) == 0 {
-		return x.aborted == nil && x.refused == nil && x.clientGone == nil
+		return x.check() == nil
 	}
 	if x.writeChunk(p) != nil {
 		return false
 	}
 	x.flush()
+	x.checkContext()
+	return x.clientGone == nil
+}
+
+// check returns the error that stops the body, if any.
+func (x *exchange) check() error {
+	switch {
+	case x.aborted != nil:
+		return x.aborted
+	case x.clientGone != nil:
+		return x.clientGone
+	case !x.started:
+		x.aborted = ErrNoStart
+		return ErrNoStart
+	case x.refused != nil:
+		return x.refused
+	case x.overflow:
+		return errOverflow
+	}
+	return nil
+}
+
+// checkContext notices a client that went away, or a server shutting down,
+// even while writes still succeed (they go to buffers).
+func (x *exchange) checkContext() {
 	if x.clientGone == nil {
 		if err := x.env.ctx.Err(); err != nil {
 			x.clientGone = err
 		}
 	}
-	return x.clientGone == nil && !x.overflow
 }
 
 func (x *exchange) flush() {
@@ -347,21 +518,18 @@ func (x *exchange) flush() {
 
 // writeChunk sends p after the headers, keeping to the declared length.
 func (x *exchange) writeChunk(p []byte) error {
-	switch {
-	case x.aborted != nil:
-		return x.aborted
-	case x.clientGone != nil:
-		return x.clientGone
-	case !x.started:
-		x.aborted = ErrNoStart
-		return ErrNoStart
-	case x.refused != nil:
-		return x.refused
-	case len(p) == 0:
+	if err := x.check(); err != nil {
+		return err
+	}
+	if len(p) == 0 {
 		return nil
 	}
 	if !x.sent {
 		x.sendHeaders()
+	}
+	if bodyForbidden(x.code) {
+		x.dropped += int64(len(p))
+		return nil
 	}
 	if x.contentLength >= 0 && x.written+int64(len(p)) > x.contentLength {
 		p = p[:x.contentLength-x.written]
@@ -381,21 +549,28 @@ func (x *exchange) writeChunk(p []byte) error {
 
 var errOverflow = errors.New("gateway: the body is longer than its Content-Length")
 
+// errGone ends a response whose client has gone: the connection is closed,
+// and nothing is logged (a client leaving is not the application's error).
+var errGone = errors.New("gateway: the client has gone")
+
 // bodyWriter lets a WriterTo body write straight to the client.
 type bodyWriter struct{ x *exchange }
 
 func (b bodyWriter) Write(p []byte) (int, error) {
 	before := b.x.written
 	err := b.x.writeChunk(p)
+	if err == nil {
+		return len(p), nil
+	}
 	return int(b.x.written - before), err
 }
 
-// ReadFrom hands a file body to net/http's sendfile path when the whole of
-// it fits the declared length.
+// ReadFrom hands a file body to net/http's sendfile path when its length is
+// declared: the copy is limited to what remains of it.
 func (b bodyWriter) ReadFrom(r io.Reader) (int64, error) {
 	x := b.x
 	rf, ok := x.w.(io.ReaderFrom)
-	if !ok || x.contentLength < 0 || x.aborted != nil || x.refused != nil || x.clientGone != nil {
+	if !ok || x.contentLength < 0 || bodyForbidden(x.code) || x.check() != nil {
 		return io.Copy(struct{ io.Writer }{b}, r)
 	}
 	if !x.sent {
@@ -412,7 +587,7 @@ func (b bodyWriter) ReadFrom(r io.Reader) (int64, error) {
 // fail answers a failed request: a 500 if nothing went out yet, else an
 // aborted connection. It logs the reason.
 func (x *exchange) fail(err error) {
-	if err == http.ErrAbortHandler {
+	if err == http.ErrAbortHandler || err == errGone {
 		panic(http.ErrAbortHandler)
 	}
 	var pe *panicError
@@ -436,6 +611,7 @@ func (x *exchange) fail(err error) {
 	clear(hdr)
 	hdr.Set("Content-Type", "text/plain; charset=utf-8")
 	hdr.Set("Content-Length", strconv.Itoa(len(internalErrorBody)))
+	hdr.Set("X-Content-Type-Options", "nosniff")
 	x.w.WriteHeader(http.StatusInternalServerError)
 	io.WriteString(x.w, internalErrorBody)
 }

@@ -63,7 +63,7 @@ func CheckResponse(status string, headers Headers) (code int, contentLength int6
 		if !isToken(h.Name) {
 			return 0, -1, &HeaderError{Rule: RuleHeaderName, Name: h.Name, Value: h.Value}
 		}
-		if strings.ContainsAny(h.Value, "\r\n\x00") {
+		if hasCRLFOrNUL(h.Value) {
 			return 0, -1, &HeaderError{Rule: RuleHeaderCRLF, Name: h.Name, Value: h.Value}
 		}
 		if IsHopByHop(h.Name) {
@@ -108,7 +108,18 @@ func IsHopByHop(name string) bool {
 			return true
 		}
 	}
-	return len(name) > 6 && strings.EqualFold(name[:6], "Proxy-")
+	return len(name) > 6 && (name[0] == 'P' || name[0] == 'p') && strings.EqualFold(name[:6], "Proxy-")
+}
+
+// hasCRLFOrNUL reports whether a header value holds a byte that could end
+// the header line early.
+func hasCRLFOrNUL(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // isToken reports whether s is an RFC 9110 token (a valid field name).
