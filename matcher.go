@@ -1,0 +1,441 @@
+package vial
+
+// The matcher: werkzeug's StateMachineMatcher as an index in front of
+// gorilla/mux. Rules are cut at their slashes into parts; the parts make a
+// tree whose edges are the static segments (a map) and the dynamic ones
+// (a list in werkzeug's weight order). A request path is walked depth
+// first, static edges before dynamic ones, so the first rule reached is
+// the one werkzeug would pick, and only the rules that can match are ever
+// tried. A rule reached through static edges alone is found by one map
+// lookup of the whole path; a rule with variables is confirmed, and its
+// variables extracted, by its mux route.
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/mux"
+)
+
+// rulePart is one part of a rule: the text between two slashes, or, from a
+// variable whose converter matches slashes (path), the rest of the rule.
+type rulePart struct {
+	static   bool
+	content  string // the segment when static, else its regular expression (unanchored)
+	final    bool   // matches the rest of the path, slashes included
+	suffixed bool   // final, and the rule ends in "/": matched without that slash
+	weight   partWeight
+}
+
+// partWeight orders the dynamic parts at one place: werkzeug's Weighting.
+// More static pieces first, longer ones first, then more variables first,
+// then lighter converters first.
+type partWeight struct {
+	statics [][2]int // (index, -length) of each static piece
+	args    []int    // the converters' weights
+}
+
+func (w partWeight) compare(o partWeight) int {
+	if c := len(o.statics) - len(w.statics); c != 0 {
+		return c
+	}
+	for i := 0; i < len(w.statics) && i < len(o.statics); i++ {
+		for k := 0; k < 2; k++ {
+			if c := w.statics[i][k] - o.statics[i][k]; c != 0 {
+				return c
+			}
+		}
+	}
+	if c := len(o.args) - len(w.args); c != 0 {
+		return c
+	}
+	for i := 0; i < len(w.args) && i < len(o.args); i++ {
+		if c := w.args[i] - o.args[i]; c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func (p rulePart) equal(o rulePart) bool {
+	return p.static == o.static && p.content == o.content && p.final == o.final &&
+		p.suffixed == o.suffixed && p.weight.compare(o.weight) == 0
+}
+
+// splitParts cuts a parsed rule into its parts, as werkzeug's _parse_rule
+// does, and returns the rule's whole path when all parts are static.
+func splitParts(toks []ruleToken, vars []ruleVar) (parts []rulePart, staticPath string) {
+	var content strings.Builder
+	static, final := true, false
+	var w partWeight
+	emit := func(suffixed bool) {
+		parts = append(parts, rulePart{static: static, content: content.String(), final: final, suffixed: suffixed, weight: w})
+		content.Reset()
+		static, final, w = true, false, partWeight{}
+	}
+	vi := 0
+	for ti, tok := range toks {
+		if tok.text == "" {
+			v := vars[vi]
+			vi++
+			if static {
+				s := content.String()
+				content.Reset()
+				content.WriteString(regexp.QuoteMeta(s))
+				static = false
+			}
+			content.WriteString("(?:" + v.conv.Pattern() + ")")
+			final = final || patternMatchesSlash(v.conv.Pattern())
+			w.args = append(w.args, converterWeight(v.conv))
+			continue
+		}
+		text := tok.text
+		if ti == 0 {
+			text = text[1:] // the leading slash: parts are what follows it
+		}
+		for {
+			piece, rest, slash := strings.Cut(text, "/")
+			if piece != "" {
+				w.statics = append(w.statics, [2]int{len(w.statics), -len(piece)})
+				if static {
+					content.WriteString(piece)
+				} else {
+					content.WriteString(regexp.QuoteMeta(piece))
+				}
+			}
+			if !slash {
+				break
+			}
+			if final {
+				content.WriteByte('/')
+			} else {
+				emit(false)
+			}
+			text = rest
+		}
+	}
+	if final && strings.HasSuffix(content.String(), "/") {
+		s := content.String()
+		content.Reset()
+		content.WriteString(s[:len(s)-1])
+		emit(true)
+		parts = append(parts, rulePart{static: true})
+	} else {
+		emit(false)
+	}
+	segs := make([]string, len(parts))
+	for i, p := range parts {
+		if !p.static {
+			return parts, ""
+		}
+		segs[i] = p.content
+	}
+	return parts, "/" + strings.Join(segs, "/")
+}
+
+// matcher is the index: a tree of nodes, and the nodes of the rules that
+// have no variable by their whole path.
+type matcher struct {
+	root  node
+	exact map[string]*node
+}
+
+// node is a state of the matcher: werkzeug's State.
+type node struct {
+	static  map[string]*node // by segment
+	dynamic []*edge          // in weight order
+	rules   []*Rule          // the rules ending here, in registration order
+}
+
+// edge is a dynamic transition.
+type edge struct {
+	part  rulePart
+	kind  segKind
+	re    *regexp.Regexp // the part's expression, anchored
+	child *node
+}
+
+// segKind picks a test cheaper than the regular expression for the most
+// common one-variable segments.
+type segKind uint8
+
+const (
+	segRegexp       segKind = iota
+	segNonEmpty             // string: [^/]{1,} on a segment
+	segDigits               // int: \d+
+	segSignedDigits         // int(signed=True): -?\d+
+)
+
+func (e *edge) matches(s string) bool {
+	switch e.kind {
+	case segNonEmpty:
+		return s != ""
+	case segSignedDigits:
+		if s != "" && s[0] == '-' {
+			s = s[1:]
+		}
+		fallthrough
+	case segDigits:
+		if s == "" {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	return e.re.MatchString(s)
+}
+
+func newEdge(p rulePart) *edge {
+	e := &edge{part: p, child: &node{}, re: regexp.MustCompile("^(?:" + p.content + ")$")}
+	if !p.final {
+		switch p.content {
+		case `(?:[^/]{1,})`:
+			e.kind = segNonEmpty
+		case `(?:\d+)`:
+			e.kind = segDigits
+		case `(?:-?\d+)`:
+			e.kind = segSignedDigits
+		}
+	}
+	return e
+}
+
+// insert adds a compiled rule to the index.
+func (mt *matcher) insert(r *Rule) {
+	n := &mt.root
+	for _, p := range r.parts {
+		if p.static {
+			c := n.static[p.content]
+			if c == nil {
+				if n.static == nil {
+					n.static = make(map[string]*node)
+				}
+				c = &node{}
+				n.static[p.content] = c
+			}
+			n = c
+			continue
+		}
+		var next *node
+		for _, e := range n.dynamic {
+			if e.part.equal(p) {
+				next = e.child
+				break
+			}
+		}
+		if next == nil {
+			// After every edge of the same or a lower weight: a stable sort.
+			i := 0
+			for i < len(n.dynamic) && n.dynamic[i].part.weight.compare(p.weight) <= 0 {
+				i++
+			}
+			e := newEdge(p)
+			n.dynamic = append(n.dynamic[:i], append([]*edge{e}, n.dynamic[i:]...)...)
+			next = e.child
+		}
+		n = next
+	}
+	n.rules = append(n.rules, r)
+	if r.staticPath != "" {
+		mt.exact[r.staticPath] = n
+	}
+}
+
+// matchState is one walk of the index.
+type matchState struct {
+	method   string
+	args     map[string]any // the view arguments of the rule found
+	redirect string         // set when the path needs its trailing slash: stop
+	// Nodes whose rules match the path but not the method, to be checked
+	// only if the walk finds nothing (a 405 lists their methods).
+	pend  [4]pendingCheck
+	npend int
+	more  []pendingCheck
+}
+
+// pendingCheck is a node whose rules were reached with path.
+type pendingCheck struct {
+	n             *node
+	path          string
+	nonStrictOnly bool // only the rules without StrictSlashes count
+}
+
+// walk matches the parts of path from index i (after a slash; i past the
+// end when no part is left) against n, and returns the first rule that
+// matches path and method, in werkzeug's order.
+func (st *matchState) walk(n *node, path string, i int) *Rule {
+	if i > len(path) {
+		if r := st.try(n, path, false); r != nil {
+			return r
+		}
+		// A rule ending in "/" matches path with a slash added.
+		if c := n.static[""]; c != nil {
+			for _, r := range c.rules {
+				if !r.allows(st.method) {
+					continue
+				}
+				if r.StrictSlashes {
+					if _, ok := r.accept(path+"/", false); ok {
+						st.redirect = path + "/"
+						return nil
+					}
+				} else if args, ok := r.accept(path+"/", true); ok {
+					st.args = args
+					return r
+				}
+			}
+		}
+		return nil
+	}
+
+	seg, next := path[i:], len(path)+1
+	if j := strings.IndexByte(seg, '/'); j >= 0 {
+		seg, next = seg[:j], i+j+1
+	}
+	if c := n.static[seg]; c != nil {
+		if r := st.walk(c, path, next); r != nil || st.redirect != "" {
+			return r
+		}
+	}
+	for _, e := range n.dynamic {
+		var r *Rule
+		switch rest := path[i:]; {
+		case !e.part.final:
+			if e.matches(seg) {
+				r = st.walk(e.child, path, next)
+			}
+		case e.part.suffixed && strings.HasSuffix(rest, "/"):
+			// werkzeug's (?<!/)(/?) suffix: the slash is the rule's own.
+			if body := rest[:len(rest)-1]; !strings.HasSuffix(body, "/") && e.matches(body) {
+				r = st.walk(e.child, path, len(path))
+			}
+		default:
+			if e.matches(rest) {
+				r = st.walk(e.child, path, len(path)+1)
+			}
+		}
+		if r != nil || st.redirect != "" {
+			return r
+		}
+	}
+	// Only a trailing slash is left: rules without one match when they do
+	// not insist (StrictSlashes false).
+	if seg == "" && next > len(path) && len(n.rules) > 0 {
+		return st.try(n, path[:len(path)-1], true)
+	}
+	return nil
+}
+
+// try returns the first rule of n that answers the method and matches
+// path (the form of the request path n's rules are written for), keeping
+// its view arguments. When some rule of n does not answer the method, n is
+// noted for the 405.
+func (st *matchState) try(n *node, path string, nonStrictOnly bool) *Rule {
+	others := false
+	for _, r := range n.rules {
+		if nonStrictOnly && r.StrictSlashes {
+			continue
+		}
+		if !r.allows(st.method) {
+			others = true
+			continue
+		}
+		if args, ok := r.accept(path, true); ok {
+			st.args = args
+			return r
+		}
+	}
+	if others {
+		pc := pendingCheck{n, path, nonStrictOnly}
+		if st.npend < len(st.pend) {
+			st.pend[st.npend] = pc
+			st.npend++
+		} else {
+			st.more = append(st.more, pc)
+		}
+	}
+	return nil
+}
+
+// allowed returns the methods of the noted rules that match their path:
+// werkzeug's have_match_for.
+func (st *matchState) allowed() []string {
+	var methods []string
+	for _, pc := range append(st.pend[:st.npend:st.npend], st.more...) {
+		for _, r := range pc.n.rules {
+			if pc.nonStrictOnly && r.StrictSlashes || r.allows(st.method) {
+				continue
+			}
+			if _, ok := r.accept(pc.path, false); ok {
+				methods = append(methods, r.Methods...)
+			}
+		}
+	}
+	return methods
+}
+
+// probe is the request a rule's mux route matches; pooled, so that a
+// match allocates nothing of its own.
+type probe struct {
+	req   http.Request
+	url   url.URL
+	match mux.RouteMatch
+	vars  map[string]string
+}
+
+var probes = sync.Pool{New: func() any {
+	p := &probe{vars: make(map[string]string, 4)}
+	p.req.URL = &p.url
+	return p
+}}
+
+// accept matches path against r's mux route and converts the variables.
+// ok is false when the route does not match or a converter refuses its
+// text. args (made only when want is set) holds the converted variables
+// and the defaults; it is nil for a rule with neither.
+func (r *Rule) accept(path string, want bool) (args map[string]any, ok bool) {
+	if len(r.vars) == 0 {
+		if want {
+			args = r.defaultArgs()
+		}
+		return args, true
+	}
+	p := probes.Get().(*probe)
+	p.url.Path = path
+	p.match = mux.RouteMatch{Vars: p.vars}
+	if r.route.Match(&p.req, &p.match) {
+		ok = true
+		if want {
+			args = make(map[string]any, len(r.vars)+len(r.Defaults))
+		}
+		for _, v := range r.vars {
+			val, err := v.conv.ToValue(p.vars[v.name])
+			if err != nil {
+				ok, args = false, nil
+				break
+			}
+			if want {
+				args[v.name] = val
+			}
+		}
+		if ok && want {
+			for k, d := range r.Defaults {
+				args[k] = d
+			}
+		}
+	}
+	// Every match writes the variables of its route, so what others left
+	// does no harm; clearing a small map on every match would cost more.
+	if len(p.vars) > 16 {
+		clear(p.vars)
+	}
+	probes.Put(p)
+	return args, ok
+}
