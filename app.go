@@ -1,0 +1,404 @@
+package vial
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vial-go/vial/gateway"
+)
+
+// A View handles the requests of one endpoint. What it returns becomes the
+// response, as [App.MakeResponse] describes: a string, bytes, a map or slice
+// (JSON), a *Response, a stream, an error (an HTTP error from [Abort], or one
+// for the error handlers), …
+type View func(r *Request) any
+
+// An App is a vial application, Flask's Flask object: the URL rules and
+// their views, the hooks of the request lifecycle, the error handlers and
+// the configuration. It is a [gateway.Application] (ServeGateway runs
+// Flask's full_dispatch_request) and an [net/http.Handler].
+//
+// Register everything before the first request: once the App has served
+// one, its tables are read without locks and registering panics.
+type App struct {
+	// Name names the application in logs and on the dev server's banner,
+	// like Flask(__name__).
+	Name string
+	// Config holds settings, Flask's app.config: DEBUG, TESTING,
+	// MAX_CONTENT_LENGTH, SERVER_NAME, APPLICATION_ROOT,
+	// PREFERRED_URL_SCHEME, and the application's own.
+	Config Config
+	// URLMap holds the URL rules; URLMap.Converters takes custom converters.
+	URLMap *URLMap
+	// Logger receives the errors the App handles (unhandled errors with
+	// their stack, failures in teardown). It defaults to slog.Default().
+	Logger *slog.Logger
+
+	viewFunctions map[string]View
+	viewNames     map[string]uintptr
+
+	beforeFirstRequest []func()
+	beforeRequest      []func(*Request) any
+	afterRequest       []func(*Request, *Response) *Response
+	teardownRequest    []func(*Request, error)
+	teardownAppContext []func(*Request, error)
+	urlValuePreproc    []func(endpoint string, values map[string]any)
+	urlDefaults        []func(endpoint string, values map[string]any)
+	codeHandlers       map[int]ErrorHandlerFunc
+	errorHandlers      []errorHandlerEntry
+
+	serving   atomic.Bool // the first request has arrived: setup is over
+	gotFirst  atomic.Bool // before-first-request functions have run
+	firstLock sync.Mutex
+	handler   gateway.HTTPHandler
+}
+
+// New returns an App named name (Flask(__name__)).
+func New(name string) *App {
+	a := &App{
+		Name:          name,
+		Config:        defaultConfig(),
+		URLMap:        NewURLMap(),
+		viewFunctions: map[string]View{},
+		viewNames:     map[string]uintptr{},
+		codeHandlers:  map[int]ErrorHandlerFunc{},
+	}
+	a.handler.App = a
+	return a
+}
+
+// Config is an App's configuration, keyed by upper-case names as in Flask.
+type Config map[string]any
+
+func defaultConfig() Config {
+	return Config{
+		"DEBUG":                false,
+		"TESTING":              false,
+		"MAX_CONTENT_LENGTH":   nil,
+		"SERVER_NAME":          "",
+		"APPLICATION_ROOT":     "/",
+		"PREFERRED_URL_SCHEME": "http",
+	}
+}
+
+// String returns the value under key if it is a string, else "".
+func (c Config) String(key string) string {
+	s, _ := c[key].(string)
+	return s
+}
+
+// Bool returns the value under key if it is a bool, else false.
+func (c Config) Bool(key string) bool {
+	b, _ := c[key].(bool)
+	return b
+}
+
+// Int returns the value under key as an int64 when it is an integer of any
+// size, and whether it is one.
+func (c Config) Int(key string) (int64, bool) {
+	v := reflect.ValueOf(c[key])
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int64(v.Uint()), true
+	}
+	return 0, false
+}
+
+// maxContentLength is MAX_CONTENT_LENGTH, or -1 for no limit.
+func (a *App) maxContentLength() int64 {
+	if n, ok := a.Config.Int("MAX_CONTENT_LENGTH"); ok && n >= 0 {
+		return n
+	}
+	return -1
+}
+
+func (a *App) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}
+
+// A RouteOption configures a URL rule at registration.
+type RouteOption func(*Rule)
+
+// Methods sets the HTTP methods a rule answers (GET by default). HEAD is
+// added whenever GET is there, and OPTIONS is answered automatically.
+func Methods(methods ...string) RouteOption {
+	return func(r *Rule) {
+		r.Methods = nil
+		for _, m := range methods {
+			r.Methods = append(r.Methods, strings.ToUpper(m))
+		}
+	}
+}
+
+// Endpoint names the rule's endpoint, instead of the view function's name.
+func Endpoint(name string) RouteOption {
+	return func(r *Rule) { r.Endpoint = name }
+}
+
+// Defaults gives values for the view arguments the rule does not capture,
+// so that two rules can share a view: "/users/" with Defaults{"page": 1} and
+// "/users/page/<int:page>".
+func Defaults(values map[string]any) RouteOption {
+	return func(r *Rule) { r.Defaults = values }
+}
+
+// StrictSlashes sets whether a rule ending in "/" redirects requests for
+// the path without it (true, the default).
+func StrictSlashes(strict bool) RouteOption {
+	return func(r *Rule) { r.StrictSlashes = strict }
+}
+
+// ProvideAutomaticOptions sets whether OPTIONS requests get an automatic
+// answer listing the allowed methods (true, the default). Turn it off to
+// handle OPTIONS in the view.
+func ProvideAutomaticOptions(provide bool) RouteOption {
+	return func(r *Rule) { r.ProvideAutomaticOptions = provide }
+}
+
+// Route registers a view for rule, like Flask's @app.route decorator: it
+// returns a function that registers the view and hands it back.
+//
+//	app.Route("/user/<int:id>", vial.Methods("GET", "POST"))(func(r *vial.Request) any {
+//		return map[string]any{"id": r.ViewArgs["id"]}
+//	})
+//
+// The endpoint is the view function's name, or the rule for an anonymous
+// function, unless [Endpoint] names it.
+func (a *App) Route(rule string, opts ...RouteOption) func(View) View {
+	return func(view View) View {
+		a.AddURLRule(rule, "", view, opts...)
+		return view
+	}
+}
+
+// Get registers view for GET (and HEAD) requests to rule: Flask's app.get.
+func (a *App) Get(rule string, view View, opts ...RouteOption) {
+	a.AddURLRule(rule, "", view, append(opts, Methods("GET"))...)
+}
+
+// Post registers view for POST requests to rule.
+func (a *App) Post(rule string, view View, opts ...RouteOption) {
+	a.AddURLRule(rule, "", view, append(opts, Methods("POST"))...)
+}
+
+// Put registers view for PUT requests to rule.
+func (a *App) Put(rule string, view View, opts ...RouteOption) {
+	a.AddURLRule(rule, "", view, append(opts, Methods("PUT"))...)
+}
+
+// Patch registers view for PATCH requests to rule.
+func (a *App) Patch(rule string, view View, opts ...RouteOption) {
+	a.AddURLRule(rule, "", view, append(opts, Methods("PATCH"))...)
+}
+
+// Delete registers view for DELETE requests to rule.
+func (a *App) Delete(rule string, view View, opts ...RouteOption) {
+	a.AddURLRule(rule, "", view, append(opts, Methods("DELETE"))...)
+}
+
+// AddURLRule registers view for rule under endpoint: Flask's add_url_rule.
+// An empty endpoint means the view function's name (or the rule, for an
+// anonymous function). A nil view registers the rule alone, for an endpoint
+// whose view is registered elsewhere.
+//
+// It panics, naming the rule, when the rule is malformed or a different view
+// is already registered for the endpoint, and when the App has already
+// served a request.
+func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) {
+	a.checkSetup("AddURLRule(" + rule + ")")
+	r := &Rule{Rule: rule, Endpoint: endpoint, StrictSlashes: true, ProvideAutomaticOptions: true}
+	for _, opt := range opts {
+		opt(r)
+	}
+	if r.Endpoint == "" {
+		r.Endpoint = endpointFor(view, rule)
+	}
+	if view != nil {
+		pc := reflect.ValueOf(view).Pointer()
+		if old, ok := a.viewFunctions[r.Endpoint]; ok && a.viewNames[r.Endpoint] != pc {
+			panic(fmt.Sprintf("vial: rule %q: view function %s is overwriting the existing view %s for endpoint %q",
+				rule, funcName(pc), funcName(reflect.ValueOf(old).Pointer()), r.Endpoint))
+		}
+	}
+	a.URLMap.Add(r)
+	if view != nil {
+		a.viewFunctions[r.Endpoint] = view
+		a.viewNames[r.Endpoint] = reflect.ValueOf(view).Pointer()
+	}
+}
+
+// ViewFunction returns the view registered for endpoint, or nil.
+func (a *App) ViewFunction(endpoint string) View { return a.viewFunctions[endpoint] }
+
+var anonymousFunc = regexp.MustCompile(`(^|\.)(func\d+|glob\.)`)
+
+// endpointFor names an endpoint after its view function: "about" for
+// main.about, "Show" for (*Users).Show; an anonymous function has no name, so
+// the rule stands in.
+func endpointFor(view View, rule string) string {
+	if view == nil {
+		return rule
+	}
+	full := funcName(reflect.ValueOf(view).Pointer())
+	name := strings.TrimSuffix(full[strings.LastIndexByte(full, '/')+1:], "-fm")
+	if anonymousFunc.MatchString(name) || name == "" {
+		return rule
+	}
+	return name[strings.LastIndexByte(name, '.')+1:]
+}
+
+func funcName(pc uintptr) string {
+	if f := runtime.FuncForPC(pc); f != nil {
+		return f.Name()
+	}
+	return "?"
+}
+
+// checkSetup panics once the App has served a request: the tables are read
+// without locks from then on.
+func (a *App) checkSetup(what string) {
+	if a.serving.Load() {
+		panic("vial: " + what + " called after the app served its first request; " +
+			"register every rule, hook and handler before the app starts serving")
+	}
+}
+
+// ServeHTTP serves a request through the gateway bridge, so an App is an
+// [net/http.Handler] that any net/http server can run.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.handler.ServeHTTP(w, r)
+}
+
+// A URLOption changes how [App.URLFor] builds a URL; pass it among the
+// values.
+type URLOption struct {
+	external *bool
+	anchor   string
+	scheme   string
+	method   string
+}
+
+// External makes URLFor build an absolute URL (scheme and host).
+func External(external bool) URLOption { return URLOption{external: &external} }
+
+// Anchor appends "#anchor" to the URL.
+func Anchor(anchor string) URLOption { return URLOption{anchor: anchor} }
+
+// Scheme builds an absolute URL with this scheme.
+func Scheme(scheme string) URLOption { return URLOption{scheme: scheme} }
+
+// ForMethod picks the endpoint's rule that allows method.
+func ForMethod(method string) URLOption { return URLOption{method: strings.ToUpper(method)} }
+
+// URLFor builds the URL of endpoint: Flask's url_for. args are name, value
+// pairs for the rule's variables; values the rule does not use go to the
+// query string; [External], [Anchor], [Scheme] and [ForMethod] may be mixed
+// in.
+//
+//	app.URLFor("user", "id", 42, "tab", "posts") // "/user/42?tab=posts"
+//
+// Outside a request the URL is relative to APPLICATION_ROOT, and an external
+// one needs SERVER_NAME. Building fails, with a panic whose value is a
+// *[BuildError] naming the endpoint and what is missing, when no rule of the
+// endpoint fits the values: a programming error, like a bad template. Use
+// [App.BuildURL] to get the error instead.
+func (a *App) URLFor(endpoint string, args ...any) string {
+	u, err := a.buildURL(nil, endpoint, args)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// BuildURL is [App.URLFor] returning the error instead of panicking.
+func (a *App) BuildURL(endpoint string, args ...any) (string, error) {
+	return a.buildURL(nil, endpoint, args)
+}
+
+func (a *App) buildURL(r *Request, endpoint string, args []any) (string, error) {
+	values := make(map[string]any, len(args)/2)
+	var opt URLOption
+	for i := 0; i < len(args); i++ {
+		if o, ok := args[i].(URLOption); ok {
+			if o.external != nil {
+				opt.external = o.external
+			}
+			if o.anchor != "" {
+				opt.anchor = o.anchor
+			}
+			if o.scheme != "" {
+				opt.scheme = o.scheme
+			}
+			if o.method != "" {
+				opt.method = o.method
+			}
+			continue
+		}
+		key, ok := args[i].(string)
+		if !ok || i+1 >= len(args) {
+			return "", fmt.Errorf("vial: URLFor(%q): arguments are name, value pairs; %v has no pair", endpoint, args[i])
+		}
+		values[key] = args[i+1]
+		i++
+	}
+	for _, fn := range a.urlDefaults {
+		fn(endpoint, values)
+	}
+	path, err := a.URLMap.Build(endpoint, values, opt.method)
+	if err != nil {
+		return "", err
+	}
+	root := strings.TrimSuffix(a.Config.String("APPLICATION_ROOT"), "/")
+	if r != nil {
+		root = r.ScriptRoot
+	}
+	u := root + path
+	external := opt.scheme != "" || (opt.external != nil && *opt.external)
+	if external {
+		var host string
+		if r != nil {
+			host = r.HostURL()
+			if opt.scheme != "" {
+				host = opt.scheme + host[strings.Index(host, "://"):]
+			}
+		} else {
+			name := a.Config.String("SERVER_NAME")
+			if name == "" {
+				return "", fmt.Errorf("vial: URLFor(%q): an external URL outside a request needs SERVER_NAME in the config", endpoint)
+			}
+			scheme := opt.scheme
+			if scheme == "" {
+				scheme = a.Config.String("PREFERRED_URL_SCHEME")
+			}
+			host = scheme + "://" + name
+		}
+		u = host + u
+	}
+	if opt.anchor != "" {
+		u += "#" + (&url.URL{Fragment: opt.anchor}).EscapedFragment()
+	}
+	return u, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

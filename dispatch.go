@@ -1,0 +1,507 @@
+package vial
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+
+	"github.com/vial-go/vial/gateway"
+)
+
+// This file is the request pipeline, Flask's wsgi_app and
+// full_dispatch_request, one public method per step, in the order a
+// request goes through them:
+//
+//	ServeGateway
+//	  FullDispatchRequest
+//	    before-first-request functions, RequestStarted
+//	    PreprocessRequest → DispatchRequest → (error) HandleUserException
+//	    FinalizeRequest: MakeResponse → ProcessResponse → RequestFinished
+//	  (unhandled error or panic) HandleException → FinalizeRequest
+//	  Response.ServeGateway … body sent … Close:
+//	    teardown-request functions, RequestTearingDown,
+//	    teardown-appcontext functions, AppContextTearingDown, AppContextPopped
+
+// ServeGateway is the App's gateway application callable, Flask's
+// wsgi_app: it builds the Request (matching its URL), runs
+// [App.FullDispatchRequest], turns an unhandled error into a response with
+// [App.HandleException], and returns the response's body. The request is
+// torn down when the server closes that body, so a streaming view keeps its
+// request until the last chunk is out.
+func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (body gateway.Body) {
+	a.serving.Store(true)
+	r := a.newRequest(env)
+	defer func() {
+		if body == nil {
+			// Something panicked past the pipeline's own recovery (start
+			// refusing the response, say): the server will answer it, but
+			// the request must still be torn down.
+			v := recover()
+			if r.err == nil {
+				r.err = &PanicError{Value: v, Stack: debug.Stack()}
+			}
+			(*requestBody)(r).Close()
+			panic(v)
+		}
+	}()
+	resp, err := (*Response)(nil), AppContextPushed.emit(a, r)
+	if err == nil {
+		resp, err = a.FullDispatchRequest(r)
+	}
+	if err != nil {
+		r.err = err
+		resp = a.HandleException(r, err)
+	}
+	r.response = resp
+	r.inner = a.startResponse(r, resp, env, start)
+	return (*requestBody)(r)
+}
+
+// startResponse runs the response as a gateway application. Only a
+// response that wraps an application can fail here; its failure is handled
+// like any other unhandled error.
+func (a *App) startResponse(r *Request, resp *Response, env *gateway.Environ, start gateway.StartResponse) (body gateway.Body) {
+	if resp.kind != kindApp {
+		return resp.ServeGateway(env, start)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err := panicked(v)
+			r.err = err
+			// The wrapped application may have called start already: the
+			// error page replaces its response, as excInfo allows.
+			restart := func(status string, headers gateway.Headers, _ ...error) gateway.WriteFunc {
+				return start(status, headers, err)
+			}
+			body = a.HandleException(r, err).ServeGateway(env, restart)
+		}
+	}()
+	return resp.ServeGateway(env, start)
+}
+
+// newRequest builds the Request for env and matches its URL, as Flask's
+// request context does when it is pushed. A routing failure (404, 405, a
+// redirect) is kept, to be raised by DispatchRequest after the
+// before-request functions have run.
+func (a *App) newRequest(env *gateway.Environ) *Request {
+	r := &Request{
+		Environ:    env,
+		Method:     env.Method,
+		Path:       env.PathInfo,
+		ScriptRoot: env.ScriptName,
+		Header:     env.Header,
+		RemoteAddr: env.RemoteAddr,
+		app:        a,
+	}
+	if r.Path == "" {
+		r.Path = "/"
+	}
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	rule, args, err := a.URLMap.Match(r.Path, r.Method)
+	if err != nil {
+		r.routingErr = a.absoluteRedirect(r, err)
+		return r
+	}
+	r.URLRule, r.Endpoint, r.ViewArgs = rule, rule.Endpoint, args
+	return r
+}
+
+// absoluteRedirect makes a routing redirect's Location absolute and keeps
+// the query string, as werkzeug does.
+func (a *App) absoluteRedirect(r *Request, err error) error {
+	he, ok := err.(*HTTPError)
+	if !ok || he.Code < 300 || he.Code > 399 {
+		return err
+	}
+	loc := he.Header.Get("Location")
+	if strings.HasPrefix(loc, "/") {
+		loc = r.HostURL() + (&url.URL{Path: r.ScriptRoot + loc}).EscapedPath()
+		if q := r.Environ.QueryString; q != "" {
+			loc += "?" + q
+		}
+	}
+	redirect := *he
+	redirect.Header = gateway.Headers{{Name: "Location", Value: loc}}
+	return &redirect
+}
+
+// FullDispatchRequest dispatches the request and, around it, runs the
+// before-first-request functions, sends RequestStarted, runs the
+// before-request functions, handles errors with the error handlers, and
+// finalizes the response. A non-nil error is one nothing handled: the caller
+// passes it to [App.HandleException].
+func (a *App) FullDispatchRequest(r *Request) (*Response, error) {
+	if err := a.tryTriggerBeforeFirstRequest(); err != nil {
+		return nil, err
+	}
+	rv, err := a.runRequest(r)
+	if err != nil {
+		rv, err = a.HandleUserException(r, err)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return a.FinalizeRequest(r, rv, false)
+}
+
+// runRequest is the part of FullDispatchRequest inside Flask's try block:
+// a returned error and a panic both come back as the error.
+func (a *App) runRequest(r *Request) (rv any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rv, err = nil, panicked(v)
+		}
+	}()
+	if err := RequestStarted.emit(a, r); err != nil {
+		return nil, err
+	}
+	rv = a.PreprocessRequest(r)
+	if rv == nil {
+		rv = a.DispatchRequest(r)
+	}
+	if e, ok := rv.(error); ok {
+		return nil, e
+	}
+	return rv, nil
+}
+
+func (a *App) tryTriggerBeforeFirstRequest() (err error) {
+	if a.gotFirst.Load() {
+		return nil
+	}
+	a.firstLock.Lock()
+	defer a.firstLock.Unlock()
+	if a.gotFirst.Load() {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked(v)
+		}
+	}()
+	for _, fn := range a.beforeFirstRequest {
+		fn()
+	}
+	a.gotFirst.Store(true)
+	return nil
+}
+
+// PreprocessRequest runs the URL value preprocessors, then the
+// before-request functions in registration order. The first non-nil value a
+// function returns ends the request's processing: it becomes the response
+// (or, if it is an error, goes to the error handlers) and the view is not
+// called.
+func (a *App) PreprocessRequest(r *Request) any {
+	for _, fn := range a.urlValuePreproc {
+		if r.ViewArgs == nil && r.URLRule != nil {
+			r.ViewArgs = map[string]any{}
+		}
+		fn(r.Endpoint, r.ViewArgs)
+	}
+	for _, fn := range a.beforeRequest {
+		if rv := fn(r); rv != nil {
+			return rv
+		}
+	}
+	return nil
+}
+
+// DispatchRequest calls the view of the matched rule and returns what it
+// returns. A routing failure comes back as its HTTP error (404, 405 with
+// Allow, a 308 redirect); an OPTIONS request to a rule with automatic
+// options gets the default answer.
+func (a *App) DispatchRequest(r *Request) any {
+	if r.routingErr != nil {
+		return r.routingErr
+	}
+	if r.Method == http.MethodOptions && r.URLRule.ProvideAutomaticOptions {
+		return a.defaultOptionsResponse(r)
+	}
+	view := a.viewFunctions[r.Endpoint]
+	if view == nil {
+		return fmt.Errorf("vial: no view function is registered for endpoint %q (rule %q)", r.Endpoint, r.URLRule.Rule)
+	}
+	return view(r)
+}
+
+// defaultOptionsResponse answers OPTIONS with the methods the URL allows.
+func (a *App) defaultOptionsResponse(r *Request) *Response {
+	resp := newResponse()
+	allow := "OPTIONS"
+	if _, _, err := a.URLMap.Match(r.Path, "--"); err != nil {
+		if he, ok := err.(*HTTPError); ok && he.Header.Get("Allow") != "" {
+			allow = he.Header.Get("Allow")
+		}
+	}
+	resp.Header = append(resp.Header, gateway.Header{Name: "Allow", Value: allow})
+	resp.SetMimetype("text/html")
+	resp.SetText("")
+	return resp
+}
+
+// HandleUserException handles an error that a view or hook returned or
+// panicked with, Flask's handle_user_exception. An HTTP error is answered by
+// the handler for its code, or else its own response; a routing redirect
+// always by its own response. Other errors go to the first handler that
+// matches them. It returns the handler's value, or the error itself when no
+// handler takes it: that error is unhandled.
+func (a *App) HandleUserException(r *Request, err error) (any, error) {
+	if he, ok := httpErrorOf(err); ok {
+		if he.Code >= 300 && he.Code < 400 {
+			return he, nil
+		}
+		if fn := a.findErrorHandler(err); fn != nil {
+			return a.callErrorHandler(fn, r, err)
+		}
+		return he, nil
+	}
+	if fn := a.findErrorHandler(err); fn != nil {
+		return a.callErrorHandler(fn, r, err)
+	}
+	return nil, err
+}
+
+// callErrorHandler runs an error handler; an error it returns or panics with
+// is unhandled.
+func (a *App) callErrorHandler(fn ErrorHandlerFunc, r *Request, err error) (rv any, herr error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rv, herr = nil, panicked(v)
+		}
+	}()
+	rv = fn(r, err)
+	if e, ok := rv.(error); ok {
+		if he, isHTTP := httpErrorOf(e); isHTTP {
+			return he, nil
+		}
+		return nil, e
+	}
+	return rv, nil
+}
+
+// HandleException answers an error that nothing handled, or a panic,
+// Flask's handle_exception: it sends GotRequestException, logs the error
+// with its stack, and makes a 500 response, from the handler registered for
+// 500 if there is one (given a 500 *HTTPError whose Err is the original),
+// finalized as usual so after-request functions still apply.
+func (a *App) HandleException(r *Request, err error) *Response {
+	GotRequestException.Send(a, &RequestError{Request: r, Err: err})
+	a.logException(r, err)
+	serverError := &HTTPError{Code: http.StatusInternalServerError, Err: err}
+	var rv any = serverError
+	if fn := a.findErrorHandler(serverError); fn != nil {
+		hv, herr := a.callErrorHandler(fn, r, serverError)
+		if herr != nil {
+			a.logger().Error("vial: the 500 error handler failed", "path", r.Path, "error", herr)
+		} else {
+			rv = hv
+		}
+	}
+	resp, ferr := a.FinalizeRequest(r, rv, true)
+	if ferr != nil {
+		resp = serverError.GetResponse()
+		resp.Request = r
+	}
+	return resp
+}
+
+func (a *App) logException(r *Request, err error) {
+	attrs := []any{"method", r.Method, "path", r.Path, "error", err}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		attrs = append(attrs, "stack", string(pe.Stack))
+	}
+	a.logger().Error("Exception on "+r.Path+" ["+r.Method+"]", attrs...)
+}
+
+// FinalizeRequest turns a view's (or handler's) value into the response
+// and finishes it: [App.MakeResponse], then [App.ProcessResponse], then
+// RequestFinished. When it is finalizing an error response
+// (fromErrorHandler), a failure of the after-request functions is logged and
+// the response sent as it is, since there is nothing left to fall back on.
+func (a *App) FinalizeRequest(r *Request, rv any, fromErrorHandler bool) (*Response, error) {
+	resp, err := a.MakeResponse(r, rv)
+	if err != nil {
+		return nil, err
+	}
+	processed, err := a.ProcessResponse(r, resp)
+	if err == nil {
+		err = RequestFinished.emit(a, processed)
+	}
+	if err != nil {
+		if !fromErrorHandler {
+			return nil, err
+		}
+		a.logger().Error("vial: request finalizing failed with an error while handling an error",
+			"path", r.Path, "error", err)
+		if processed != nil {
+			return processed, nil
+		}
+		return resp, nil
+	}
+	return processed, nil
+}
+
+// MakeResponse converts what a view returned into a *Response, Flask's
+// make_response:
+//
+//   - string, []byte: 200, text/html; charset=utf-8
+//   - map[string]any, a slice or an array: 200, application/json; structs
+//     through [JSON]
+//   - *Response: as it is; [MakeResponse] (the function) gives Flask's
+//     (body, status, headers) tuples
+//   - iter.Seq[string], iter.Seq[[]byte] (or plain functions of those
+//     shapes), io.Reader: streamed, chunk by chunk
+//   - a [gateway.Application] or an [net/http.Handler]: called to produce
+//     the response
+//   - an *HTTPError: its response
+//
+// nil is an error that names the endpoint, as is a value of another type.
+func (a *App) MakeResponse(r *Request, rv any) (*Response, error) {
+	if rv == nil {
+		return nil, fmt.Errorf("vial: the view function for %q did not return a valid response: "+
+			"it returned nil. Return a string, bytes, a map, a *Response, an error or another valid value", r.Endpoint)
+	}
+	resp, err := toResponse(rv)
+	if err != nil {
+		return nil, fmt.Errorf("%w (endpoint %q)", err, r.Endpoint)
+	}
+	resp.Request = r
+	return resp, nil
+}
+
+// ProcessResponse runs the after-request functions on resp, newest
+// registration first, each getting the response the previous one returned.
+// A panic in one, or a nil response, is an error (a 500 for the client).
+func (a *App) ProcessResponse(r *Request, resp *Response) (out *Response, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, panicked(v)
+		}
+	}()
+	for i := len(a.afterRequest) - 1; i >= 0; i-- {
+		next := a.afterRequest[i](r, resp)
+		if next == nil {
+			return nil, fmt.Errorf("vial: an after-request function returned a nil response for %q", r.Path)
+		}
+		if next.Request == nil {
+			next.Request = r
+		}
+		resp = next
+	}
+	return resp, nil
+}
+
+// requestBody is the body ServeGateway returns: the response's body, with
+// the request's teardown run when the server closes it.
+type requestBody Request
+
+// Chunks produces the response's chunks. A panic while producing them (a
+// streaming view failing halfway) is recorded as the request's error,
+// reported through GotRequestException, and passed on to the server, which
+// aborts the response.
+func (b *requestBody) Chunks(yield func([]byte) bool) {
+	r := (*Request)(b)
+	defer func() {
+		if v := recover(); v != nil {
+			err := panicked(v)
+			r.err = err
+			GotRequestException.Send(r.app, &RequestError{Request: r, Err: err})
+			panic(v)
+		}
+	}()
+	r.inner.Chunks(yield)
+}
+
+// Err reports a body that ended early.
+func (b *requestBody) Err() error { return gateway.BodyErr(b.inner) }
+
+// Unwrap returns the response's own body, so the server can use its
+// WriterTo and Len.
+func (b *requestBody) Unwrap() gateway.Body { return b.inner }
+
+// Close closes the response body, then tears the request down: the
+// teardown-request functions newest first, RequestTearingDown, then the
+// application context: teardown-appcontext functions, AppContextTearingDown
+// and AppContextPopped. A panic in any of them is logged and the rest still
+// run.
+func (b *requestBody) Close() error {
+	r := (*Request)(b)
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	a := r.app
+	err := a.guard("closing the response body", func() error { return r.inner.Close() })
+	a.DoTeardownRequest(r, r.err)
+	a.DoTeardownAppContext(r, r.err)
+	r.cleanup()
+	return err
+}
+
+// DoTeardownRequest runs the teardown-request functions, newest first, and
+// sends RequestTearingDown. err is the unhandled error that ended the
+// request, or nil.
+func (a *App) DoTeardownRequest(r *Request, err error) {
+	for i := len(a.teardownRequest) - 1; i >= 0; i-- {
+		fn := a.teardownRequest[i]
+		a.guard("a teardown-request function", func() error { fn(r, err); return nil })
+	}
+	RequestTearingDown.Send(a, &Teardown{Request: r, Err: err})
+}
+
+// DoTeardownAppContext runs the teardown-appcontext functions, newest
+// first, and sends AppContextTearingDown, then AppContextPopped.
+func (a *App) DoTeardownAppContext(r *Request, err error) {
+	for i := len(a.teardownAppContext) - 1; i >= 0; i-- {
+		fn := a.teardownAppContext[i]
+		a.guard("a teardown-appcontext function", func() error { fn(r, err); return nil })
+	}
+	AppContextTearingDown.Send(a, &Teardown{Request: r, Err: err})
+	AppContextPopped.Send(a, r)
+}
+
+// guard runs fn, logging its error or panic instead of letting it escape.
+func (a *App) guard(what string, fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked(v)
+			a.logger().Error("vial: panic in "+what, "error", err, "stack", string(err.(*PanicError).Stack))
+		}
+	}()
+	return fn()
+}
+
+// A PanicError is a panic recovered by the App, handled like a returned
+// error: error handlers registered for its value's type see it through
+// errors.As (Unwrap returns the value when it is an error).
+type PanicError struct {
+	Value any    // what was passed to panic
+	Stack []byte // the goroutine's stack where it panicked
+}
+
+func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
+
+// Unwrap returns the panic value if it is an error.
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
+}
+
+// panicked turns a recovered value into the error the pipeline handles. A
+// panic with an *HTTPError (panic(vial.Abort(400))) is that HTTP error, as
+// Flask's abort raises it; anything else is a *PanicError with its stack.
+func panicked(v any) error {
+	if he, ok := v.(*HTTPError); ok {
+		return he
+	}
+	if v == http.ErrAbortHandler {
+		panic(v) // the server's own signal to drop the connection
+	}
+	return &PanicError{Value: v, Stack: debug.Stack()}
+}

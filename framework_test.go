@@ -1,0 +1,591 @@
+package vial_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vial-go/vial"
+	"github.com/vial-go/vial/gateway"
+)
+
+// do serves one request through the App as an http.Handler.
+func do(t *testing.T, app http.Handler, method, target string, body ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	var rd io.Reader
+	if len(body) > 0 {
+		rd = strings.NewReader(body[0])
+	}
+	req := httptest.NewRequest(method, target, rd)
+	if len(body) > 1 {
+		req.Header.Set("Content-Type", body[1])
+	}
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, req)
+	return rec
+}
+
+// events records the lifecycle as hooks and signal receivers see it.
+type events struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (e *events) add(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.list = append(e.list, fmt.Sprintf(format, args...))
+}
+
+func (e *events) take() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := e.list
+	e.list = nil
+	return out
+}
+
+// quietApp returns an App whose error log goes to buf.
+func quietApp(buf *bytes.Buffer) *vial.App {
+	app := vial.New("test")
+	app.Logger = slog.New(slog.NewTextHandler(buf, nil))
+	return app
+}
+
+// lifecycleApp wires every hook and signal to ev.
+func lifecycleApp(t *testing.T, ev *events, logs *bytes.Buffer) *vial.App {
+	app := quietApp(logs)
+	app.BeforeFirstRequest(func() { ev.add("before-first-request") })
+	app.BeforeRequest(func(r *vial.Request) any { ev.add("before-request 1"); return nil })
+	app.BeforeRequest(func(r *vial.Request) any {
+		ev.add("before-request 2")
+		if r.Args().Get("stop") != "" {
+			return "stopped early"
+		}
+		return nil
+	})
+	app.AfterRequest(func(r *vial.Request, resp *vial.Response) *vial.Response {
+		ev.add("after-request 1 (%d)", resp.StatusCode)
+		return resp
+	})
+	app.AfterRequest(func(r *vial.Request, resp *vial.Response) *vial.Response {
+		ev.add("after-request 2 (%d)", resp.StatusCode)
+		if r.Args().Get("after-panic") != "" {
+			panic("after-request failed")
+		}
+		return resp
+	})
+	app.TeardownRequest(func(r *vial.Request, err error) { ev.add("teardown-request 1 (%v)", err != nil) })
+	app.TeardownRequest(func(r *vial.Request, err error) { ev.add("teardown-request 2 (%v)", err != nil) })
+	app.TeardownAppContext(func(r *vial.Request, err error) { ev.add("teardown-appcontext (%v)", err != nil) })
+	app.ErrorHandler(errTeapot, func(r *vial.Request, err error) any {
+		ev.add("error-handler")
+		return vial.MakeResponse("short and stout", 418)
+	})
+
+	app.Get("/", func(r *vial.Request) any { ev.add("view"); return "hello" })
+	app.Get("/teapot", func(r *vial.Request) any { ev.add("view"); return errTeapot })
+	app.Get("/panic", func(r *vial.Request) any { ev.add("view"); panic("boom") })
+	app.Post("/only-post", func(r *vial.Request) any { ev.add("view"); return "posted" })
+
+	connect(t, vial.AppContextPushed, func(_ *vial.App, r *vial.Request) { ev.add("appcontext-pushed") })
+	connect(t, vial.RequestStarted, func(_ *vial.App, r *vial.Request) { ev.add("request-started") })
+	connect(t, vial.RequestFinished, func(_ *vial.App, resp *vial.Response) { ev.add("request-finished (%d)", resp.StatusCode) })
+	connect(t, vial.GotRequestException, func(_ *vial.App, e *vial.RequestError) { ev.add("got-request-exception") })
+	connect(t, vial.RequestTearingDown, func(_ *vial.App, e *vial.Teardown) { ev.add("request-tearing-down") })
+	connect(t, vial.AppContextTearingDown, func(_ *vial.App, e *vial.Teardown) { ev.add("appcontext-tearing-down") })
+	connect(t, vial.AppContextPopped, func(_ *vial.App, r *vial.Request) { ev.add("appcontext-popped") })
+	return app
+}
+
+// connect connects fn to sig for the duration of the test.
+func connect[T any](t *testing.T, sig *vial.Signal[T], fn func(*vial.App, T)) {
+	c := sig.Connect(fn)
+	t.Cleanup(func() { sig.Disconnect(c) })
+}
+
+var errTeapot = errors.New("I'm a teapot")
+
+var teardownTail = []string{
+	"teardown-request 2 (%v)", "teardown-request 1 (%v)", "request-tearing-down",
+	"teardown-appcontext (%v)", "appcontext-tearing-down", "appcontext-popped",
+}
+
+func tail(failed bool) []string {
+	out := make([]string, len(teardownTail))
+	for i, s := range teardownTail {
+		if strings.Contains(s, "%v") {
+			s = fmt.Sprintf(s, failed)
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func TestLifecycleOrder(t *testing.T) {
+	var ev events
+	var logs bytes.Buffer
+	app := lifecycleApp(t, &ev, &logs)
+
+	cases := []struct {
+		name   string
+		method string
+		target string
+		status int
+		events []string
+	}{
+		{"plain request", "GET", "/", 200, append([]string{
+			"appcontext-pushed", "request-started", "before-request 1", "before-request 2", "view",
+			"after-request 2 (200)", "after-request 1 (200)", "request-finished (200)"}, tail(false)...)},
+		{"before-request short-circuit", "GET", "/?stop=1", 200, append([]string{
+			"appcontext-pushed", "request-started", "before-request 1", "before-request 2",
+			"after-request 2 (200)", "after-request 1 (200)", "request-finished (200)"}, tail(false)...)},
+		{"view error with a handler", "GET", "/teapot", 418, append([]string{
+			"appcontext-pushed", "request-started", "before-request 1", "before-request 2", "view",
+			"error-handler", "after-request 2 (418)", "after-request 1 (418)", "request-finished (418)"}, tail(false)...)},
+		{"unhandled panic", "GET", "/panic", 500, append([]string{
+			"appcontext-pushed", "request-started", "before-request 1", "before-request 2", "view",
+			"got-request-exception", "after-request 2 (500)", "after-request 1 (500)", "request-finished (500)"}, tail(true)...)},
+		{"404", "GET", "/missing", 404, append([]string{
+			"appcontext-pushed", "request-started", "before-request 1", "before-request 2",
+			"after-request 2 (404)", "after-request 1 (404)", "request-finished (404)"}, tail(false)...)},
+		{"405", "GET", "/only-post", 405, append([]string{
+			"appcontext-pushed", "request-started", "before-request 1", "before-request 2",
+			"after-request 2 (405)", "after-request 1 (405)", "request-finished (405)"}, tail(false)...)},
+		{"error inside after-request", "GET", "/?after-panic=1", 500, append([]string{
+			"appcontext-pushed", "request-started", "before-request 1", "before-request 2", "view",
+			"after-request 2 (200)", "got-request-exception", "after-request 2 (500)"}, tail(true)...)},
+	}
+	first := true
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := do(t, app, tc.method, tc.target)
+			assert.Equal(t, tc.status, rec.Code)
+			want := tc.events
+			if first {
+				// before-first-request runs once, after the app context is pushed.
+				want = append([]string{want[0], "before-first-request"}, want[1:]...)
+				first = false
+			}
+			assert.Equal(t, want, ev.take())
+		})
+	}
+	assert.Contains(t, logs.String(), "boom", "the unhandled panic is logged")
+	assert.Contains(t, logs.String(), "after-request failed")
+}
+
+func TestBeforeFirstRequestRunsOnceUnderConcurrentFirstRequests(t *testing.T) {
+	app := vial.New("test")
+	var runs, seenBeforeDone atomic.Int32
+	var done atomic.Bool
+	app.BeforeFirstRequest(func() {
+		runs.Add(1)
+		for i := 0; i < 1000; i++ { // widen the window for a second runner
+			_ = i * i
+		}
+		done.Store(true)
+	})
+	app.Get("/", func(r *vial.Request) any {
+		if !done.Load() {
+			seenBeforeDone.Add(1)
+		}
+		return "ok"
+	})
+	var wg sync.WaitGroup
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := httptest.NewRecorder()
+			app.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			assert.Equal(t, 200, rec.Code)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), runs.Load())
+	assert.Equal(t, int32(0), seenBeforeDone.Load(), "no view runs before the before-first-request functions finish")
+}
+
+func TestRegisteringAfterServingPanics(t *testing.T) {
+	app := vial.New("test")
+	app.Get("/", func(r *vial.Request) any { return "ok" })
+	do(t, app, "GET", "/")
+	assert.PanicsWithValue(t,
+		"vial: AddURLRule(/late) called after the app served its first request; register every rule, hook and handler before the app starts serving",
+		func() { app.Get("/late", func(r *vial.Request) any { return "late" }) })
+	assert.Panics(t, func() { app.BeforeRequest(func(r *vial.Request) any { return nil }) })
+	assert.Panics(t, func() { app.ErrorHandler(404, func(r *vial.Request, err error) any { return "" }) })
+}
+
+func TestDuplicateEndpointPanicsNamingBothViews(t *testing.T) {
+	app := vial.New("test")
+	app.AddURLRule("/a", "thing", viewA)
+	defer func() {
+		v := recover()
+		require.NotNil(t, v)
+		msg := fmt.Sprint(v)
+		assert.Contains(t, msg, `"/b"`)
+		assert.Contains(t, msg, "viewA")
+		assert.Contains(t, msg, "viewB")
+		assert.Contains(t, msg, `"thing"`)
+	}()
+	app.AddURLRule("/b", "thing", viewB)
+}
+
+func viewA(r *vial.Request) any { return "a" }
+func viewB(r *vial.Request) any { return "b" }
+
+func TestDefaultEndpointIsTheFunctionName(t *testing.T) {
+	app := vial.New("test")
+	app.Route("/a")(viewA)
+	app.Route("/anon")(func(r *vial.Request) any { return r.Endpoint })
+	app.Get("/where", func(r *vial.Request) any { return r.Endpoint })
+	assert.Equal(t, "/a", app.URLFor("viewA"))
+	assert.Equal(t, "/anon", do(t, app, "GET", "/anon").Body.String())
+	assert.Equal(t, "/where", do(t, app, "GET", "/where").Body.String())
+	// The same function may serve several rules under its endpoint.
+	app2 := vial.New("test")
+	app2.Route("/")(viewA)
+	app2.Route("/index")(viewA)
+	assert.Equal(t, "a", do(t, app2, "GET", "/index").Body.String())
+}
+
+func TestMakeResponseForms(t *testing.T) {
+	app := vial.New("test")
+	app.Get("/string", func(r *vial.Request) any { return "<b>hi</b>" })
+	app.Get("/bytes", func(r *vial.Request) any { return []byte("raw") })
+	app.Get("/map", func(r *vial.Request) any { return map[string]any{"b": 2, "a": 1} })
+	app.Get("/slice", func(r *vial.Request) any { return []int{1, 2, 3} })
+	app.Get("/struct", func(r *vial.Request) any {
+		return vial.JSON(struct {
+			Name string `json:"name"`
+		}{"gopher"})
+	})
+	app.Get("/tuple", func(r *vial.Request) any {
+		return vial.MakeResponse("made", "202 ACCEPTED", map[string]string{"X-Thing": "1"})
+	})
+	app.Get("/headers-only", func(r *vial.Request) any {
+		return vial.MakeResponse("h", http.Header{"X-A": {"1", "2"}})
+	})
+	app.Get("/seq", func(r *vial.Request) any {
+		return func(yield func(string) bool) {
+			for _, s := range []string{"one ", "two ", "three"} {
+				if !yield(s) {
+					return
+				}
+			}
+		}
+	})
+	app.Get("/reader", func(r *vial.Request) any { return strings.NewReader("from a reader") })
+	app.Get("/handler", func(r *vial.Request) any {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			w.Header().Set("X-From", "net/http")
+			w.WriteHeader(201)
+			io.WriteString(w, "handled "+req.URL.Path)
+		})
+	})
+	app.Get("/redirect", func(r *vial.Request) any { return vial.Redirect("/string") })
+	app.Get("/abort", func(r *vial.Request) any { return vial.Abort(403, "not yours") })
+	app.Get("/nil", func(r *vial.Request) any { return nil })
+
+	rec := do(t, app, "GET", "/string")
+	assert.Equal(t, 200, rec.Code)
+	assert.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "9", rec.Header().Get("Content-Length"))
+	assert.Equal(t, "<b>hi</b>", rec.Body.String())
+
+	assert.Equal(t, "raw", do(t, app, "GET", "/bytes").Body.String())
+
+	rec = do(t, app, "GET", "/map")
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "{\"a\":1,\"b\":2}\n", rec.Body.String())
+	assert.Equal(t, "[1,2,3]\n", do(t, app, "GET", "/slice").Body.String())
+	assert.Equal(t, "{\"name\":\"gopher\"}\n", do(t, app, "GET", "/struct").Body.String())
+
+	rec = do(t, app, "GET", "/tuple")
+	assert.Equal(t, 202, rec.Code)
+	assert.Equal(t, "1", rec.Header().Get("X-Thing"))
+	assert.Equal(t, []string{"1", "2"}, do(t, app, "GET", "/headers-only").Header().Values("X-A"))
+
+	assert.Equal(t, "one two three", do(t, app, "GET", "/seq").Body.String())
+	assert.Equal(t, "from a reader", do(t, app, "GET", "/reader").Body.String())
+
+	rec = do(t, app, "GET", "/handler")
+	assert.Equal(t, 201, rec.Code)
+	assert.Equal(t, "net/http", rec.Header().Get("X-From"))
+	assert.Equal(t, "handled /handler", rec.Body.String())
+
+	rec = do(t, app, "GET", "/redirect")
+	assert.Equal(t, 302, rec.Code)
+	assert.Equal(t, "/string", rec.Header().Get("Location"))
+
+	rec = do(t, app, "GET", "/abort")
+	assert.Equal(t, 403, rec.Code)
+	assert.Contains(t, rec.Body.String(), "not yours")
+
+	var logs bytes.Buffer
+	app.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	rec = do(t, app, "GET", "/nil")
+	assert.Equal(t, 500, rec.Code)
+	assert.Contains(t, logs.String(), `the view function for \"/nil\" did not return a valid response`)
+}
+
+func TestStreamingViewKeepsItsRequestUntilTheLastChunk(t *testing.T) {
+	var ev events
+	app := vial.New("test")
+	app.TeardownRequest(func(r *vial.Request, err error) { ev.add("teardown") })
+	app.Get("/stream", func(r *vial.Request) any {
+		r.G.Set("user", "gopher")
+		return func(yield func(string) bool) {
+			for i := 0; i < 3; i++ {
+				ev.add("chunk %d for %v", i, r.G.Get("user"))
+				if !yield(fmt.Sprintf("%d;", i)) {
+					return
+				}
+			}
+		}
+	})
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/stream")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "0;1;2;", string(body))
+	assert.Eventually(t, func() bool { return len(ev.list) == 4 }, time.Second, time.Millisecond)
+	assert.Equal(t, []string{"chunk 0 for gopher", "chunk 1 for gopher", "chunk 2 for gopher", "teardown"}, ev.take())
+}
+
+func TestTeardownPanicIsLoggedAndTheRestStillRun(t *testing.T) {
+	var ev events
+	var logs bytes.Buffer
+	app := quietApp(&logs)
+	app.TeardownRequest(func(r *vial.Request, err error) { ev.add("teardown 1") })
+	app.TeardownRequest(func(r *vial.Request, err error) { panic("teardown 2 failed") })
+	app.TeardownAppContext(func(r *vial.Request, err error) { ev.add("appcontext teardown") })
+	connect(t, vial.AppContextPopped, func(_ *vial.App, r *vial.Request) { ev.add("popped") })
+	app.Get("/", func(r *vial.Request) any { return "ok" })
+	rec := do(t, app, "GET", "/")
+	assert.Equal(t, 200, rec.Code)
+	assert.Equal(t, []string{"teardown 1", "appcontext teardown", "popped"}, ev.take())
+	assert.Contains(t, logs.String(), "teardown 2 failed")
+}
+
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string { return e.what + " not found" }
+
+var errSentinel = errors.New("sentinel")
+
+func TestErrorHandlers(t *testing.T) {
+	var logs bytes.Buffer
+	app := quietApp(&logs)
+	app.ErrorHandler((*notFoundError)(nil), func(r *vial.Request, err error) any {
+		var nf *notFoundError
+		require.True(t, errors.As(err, &nf))
+		return vial.MakeResponse("no "+nf.what, 404)
+	})
+	app.ErrorHandler(errSentinel, func(r *vial.Request, err error) any { return vial.MakeResponse("sentinel seen", 409) })
+	app.ErrorHandler(404, func(r *vial.Request, err error) any {
+		return vial.MakeResponse("custom 404 for "+r.Path, 404)
+	})
+	var original error
+	app.ErrorHandler(500, func(r *vial.Request, err error) any {
+		var he *vial.HTTPError
+		require.True(t, errors.As(err, &he))
+		original = he.Err
+		return vial.MakeResponse("custom 500", 500)
+	})
+	app.Get("/typed", func(r *vial.Request) any { return fmt.Errorf("wrapped: %w", &notFoundError{"user"}) })
+	app.Get("/sentinel", func(r *vial.Request) any { return fmt.Errorf("deep: %w", errSentinel) })
+	app.Get("/panic-typed", func(r *vial.Request) any { panic(&notFoundError{"page"}) })
+	app.Get("/abort-in-panic", func(r *vial.Request) any { panic(vial.Abort(400, "bad thing")) })
+	app.Get("/plain", func(r *vial.Request) any { return errors.New("plain failure") })
+
+	rec := do(t, app, "GET", "/typed")
+	assert.Equal(t, 404, rec.Code)
+	assert.Equal(t, "no user", rec.Body.String())
+	rec = do(t, app, "GET", "/sentinel")
+	assert.Equal(t, 409, rec.Code)
+	rec = do(t, app, "GET", "/panic-typed")
+	assert.Equal(t, "no page", rec.Body.String(), "a panic with an error reaches the handlers for its type")
+	rec = do(t, app, "GET", "/abort-in-panic")
+	assert.Equal(t, 400, rec.Code)
+	assert.Contains(t, rec.Body.String(), "bad thing")
+	rec = do(t, app, "GET", "/nowhere")
+	assert.Equal(t, "custom 404 for /nowhere", rec.Body.String())
+	rec = do(t, app, "GET", "/plain")
+	assert.Equal(t, 500, rec.Code)
+	assert.Equal(t, "custom 500", rec.Body.String())
+	require.Error(t, original)
+	assert.Equal(t, "plain failure", original.Error())
+}
+
+func TestSignalReceiverPanicIsA500AndTheOtherReceiversRun(t *testing.T) {
+	var logs bytes.Buffer
+	app := quietApp(&logs)
+	app.Get("/", func(r *vial.Request) any { return "ok" })
+	var second atomic.Int32
+	prev := vial.SetReceiverPanicHandler(func(p *vial.ReceiverPanic) {})
+	defer vial.SetReceiverPanicHandler(prev)
+	connect(t, vial.RequestStarted, func(a *vial.App, r *vial.Request) {
+		if a == app {
+			panic("receiver failed")
+		}
+	})
+	connect(t, vial.RequestStarted, func(a *vial.App, r *vial.Request) { second.Add(1) })
+	rec := do(t, app, "GET", "/")
+	assert.Equal(t, 500, rec.Code)
+	assert.Equal(t, int32(1), second.Load())
+}
+
+func TestBadInputGetsA4xx(t *testing.T) {
+	app := vial.New("test")
+	app.Config["MAX_CONTENT_LENGTH"] = 64
+	app.Post("/json", func(r *vial.Request) any {
+		var in struct {
+			Name string `json:"name"`
+			Age  int    `json:"age"`
+		}
+		if err := r.JSON(&in); err != nil {
+			return err
+		}
+		return map[string]any{"name": in.Name, "age": in.Age}
+	})
+	app.Post("/form", func(r *vial.Request) any { return "hello " + r.Form().Get("name") })
+	app.Get("/args", func(r *vial.Request) any { return "q=" + r.Args().Get("q") })
+	app.Get("/cookie", func(r *vial.Request) any { return "c=" + r.Cookie("c") })
+
+	rec := do(t, app, "POST", "/json", `{"name":"ann","age":7}`, "application/json")
+	assert.Equal(t, 200, rec.Code)
+	assert.JSONEq(t, `{"name":"ann","age":7}`, rec.Body.String())
+
+	rec = do(t, app, "POST", "/json", `{"name":`, "application/json")
+	assert.Equal(t, 400, rec.Code)
+	assert.Contains(t, rec.Body.String(), "unexpected end of JSON input")
+
+	rec = do(t, app, "POST", "/json", `{"name":"ann","age":"seven"}`, "application/json")
+	assert.Equal(t, 400, rec.Code)
+	assert.Contains(t, rec.Body.String(), `field &#34;age&#34;`)
+
+	rec = do(t, app, "POST", "/json", `{"name":"ann"}`, "text/plain")
+	assert.Equal(t, 400, rec.Code)
+	assert.Contains(t, rec.Body.String(), "Content-Type was not")
+
+	rec = do(t, app, "POST", "/json", `{"name":"`+strings.Repeat("a", 100)+`"}`, "application/json")
+	assert.Equal(t, 413, rec.Code)
+
+	rec = do(t, app, "POST", "/form", "name=ann", "application/x-www-form-urlencoded")
+	assert.Equal(t, "hello ann", rec.Body.String())
+	rec = do(t, app, "POST", "/form", "name=%zz", "application/x-www-form-urlencoded")
+	assert.Equal(t, 400, rec.Code)
+	assert.Contains(t, rec.Body.String(), "form data is not valid")
+
+	req := httptest.NewRequest("GET", "/args", nil)
+	req.URL.RawQuery = "q=%zz"
+	rr := httptest.NewRecorder()
+	app.ServeHTTP(rr, req)
+	assert.Equal(t, 400, rr.Code)
+	assert.Equal(t, "q=go", do(t, app, "GET", "/args?q=go").Body.String())
+
+	req = httptest.NewRequest("GET", "/cookie", nil)
+	req.Header.Set("Cookie", `bad cookie; ="x"; c=ok`)
+	rr = httptest.NewRecorder()
+	app.ServeHTTP(rr, req)
+	assert.Equal(t, 200, rr.Code)
+	assert.Equal(t, "c=ok", rr.Body.String(), "malformed cookies are skipped, good ones kept")
+}
+
+func TestRoutingOutcomes(t *testing.T) {
+	app := vial.New("test")
+	app.Get("/user/<int:id>", func(r *vial.Request) any {
+		return fmt.Sprintf("%T %v", r.ViewArgs["id"], r.ViewArgs["id"])
+	})
+	app.Get("/user/new", func(r *vial.Request) any { return "new user form" })
+	app.Get("/docs/", func(r *vial.Request) any { return "docs" })
+	app.Route("/thing", vial.Methods("GET", "PUT"))(func(r *vial.Request) any { return "thing " + r.Method })
+
+	assert.Equal(t, "int 42", do(t, app, "GET", "/user/42").Body.String())
+	assert.Equal(t, "new user form", do(t, app, "GET", "/user/new").Body.String())
+
+	rec := do(t, app, "GET", "http://example.com/docs?x=1")
+	assert.Equal(t, 308, rec.Code)
+	assert.Equal(t, "http://example.com/docs/?x=1", rec.Header().Get("Location"))
+
+	rec = do(t, app, "DELETE", "/thing")
+	assert.Equal(t, 405, rec.Code)
+	assert.Equal(t, "GET, HEAD, OPTIONS, PUT", rec.Header().Get("Allow"))
+
+	rec = do(t, app, "OPTIONS", "/thing")
+	assert.Equal(t, 200, rec.Code)
+	assert.Equal(t, "GET, HEAD, OPTIONS, PUT", rec.Header().Get("Allow"))
+
+	rec = do(t, app, "HEAD", "/thing")
+	assert.Equal(t, 200, rec.Code)
+	assert.Equal(t, "", rec.Body.String())
+	assert.Equal(t, fmt.Sprint(len("thing HEAD")), rec.Header().Get("Content-Length"), "HEAD keeps the body's length")
+
+	assert.Equal(t, 404, do(t, app, "GET", "/thing/").Code)
+}
+
+func TestURLFor(t *testing.T) {
+	app := vial.New("test")
+	app.AddURLRule("/user/<int:id>", "user", func(r *vial.Request) any {
+		return r.URLFor("user", "id", 7, "tab", "posts", vial.External(true), vial.Anchor("top"))
+	})
+	assert.Equal(t, "/user/42?q=x", app.URLFor("user", "id", 42, "q", "x"))
+	_, err := app.BuildURL("user")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "user")
+	assert.Contains(t, err.Error(), "id")
+	assert.Panics(t, func() { app.URLFor("nope") })
+	rec := do(t, app, "GET", "http://example.com/user/1")
+	assert.Equal(t, "http://example.com/user/7?tab=posts#top", rec.Body.String())
+}
+
+func TestPanicsPastThePipelineStillTearDown(t *testing.T) {
+	var logs bytes.Buffer
+	app := quietApp(&logs)
+	var teardowns, failed atomic.Int32
+	app.TeardownRequest(func(r *vial.Request, err error) {
+		teardowns.Add(1)
+		if err != nil {
+			failed.Add(1)
+		}
+	})
+	app.Get("/app-panics-after-start", func(r *vial.Request) any {
+		return gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+			start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
+			panic("wrapped app failed")
+		})
+	})
+	app.Get("/bad-header", func(r *vial.Request) any {
+		return vial.MakeResponse("x", map[string]string{"X-Bad": "a\r\nInjected: yes"})
+	})
+	for _, wrap := range []struct {
+		name string
+		h    http.Handler
+	}{{"plain", app}, {"validated", gateway.Handler(gateway.Validate(app))}} {
+		teardowns.Store(0)
+		failed.Store(0)
+		rec := do(t, wrap.h, "GET", "/app-panics-after-start")
+		assert.Equal(t, 500, rec.Code, wrap.name)
+		assert.Equal(t, int32(1), failed.Load(), "%s: the teardown sees the failure", wrap.name)
+		rec = do(t, wrap.h, "GET", "/bad-header")
+		assert.Equal(t, 500, rec.Code, wrap.name)
+		assert.Empty(t, rec.Header().Get("Injected"), wrap.name)
+		assert.Equal(t, int32(2), teardowns.Load(), wrap.name)
+	}
+}

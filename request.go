@@ -1,0 +1,471 @@
+package vial
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/vial-go/vial/gateway"
+)
+
+// A Request is one incoming request as a view sees it: Flask's request,
+// built on the gateway [gateway.Environ]. It is created by the App for each
+// request and valid until the response has been sent and torn down.
+//
+// The query string, form, files, JSON body and cookies are parsed the first
+// time they are asked for, and kept. Accessors that Flask exposes as
+// properties ([Request.Args], [Request.Form], [Request.Files],
+// [Request.Data]) answer malformed input the way Flask does, by raising an
+// HTTP error: they panic with a *[HTTPError] (400, or 413 over
+// MAX_CONTENT_LENGTH), which the App turns into that response, exactly as if
+// the view had returned it. [Request.ParseForm] and [Request.JSON] return the
+// same error instead, for code that prefers to handle it.
+type Request struct {
+	// Environ is the gateway environment the request was built from.
+	Environ *gateway.Environ
+	// Method is the request method, upper-case: "GET".
+	Method string
+	// Path is the path below the application's root (PATH_INFO), decoded;
+	// "/" at the root.
+	Path string
+	// ScriptRoot is the path the application is mounted at (SCRIPT_NAME),
+	// "" at the server's root.
+	ScriptRoot string
+	// Header holds the request headers.
+	Header http.Header
+	// RemoteAddr is the client's address (REMOTE_ADDR).
+	RemoteAddr string
+
+	// ViewArgs are the values the URL rule captured, converted: for
+	// "/user/<int:id>", ViewArgs["id"] is an int.
+	ViewArgs map[string]any
+	// Endpoint is the endpoint of the matched rule; "" when routing failed.
+	Endpoint string
+	// URLRule is the matched rule; nil when routing failed.
+	URLRule *Rule
+
+	// G is storage for the duration of the request: Flask's g.
+	G G
+
+	app        *App
+	routingErr error
+
+	args       url.Values
+	argsErr    error
+	argsDone   bool
+	form       url.Values
+	files      map[string][]*multipart.FileHeader
+	multipart  *multipart.Form
+	formErr    error
+	formDone   bool
+	data       []byte
+	dataErr    error
+	dataDone   bool
+	cookies    map[string]string
+	cookieDone bool
+
+	inner    gateway.Body // the response body, wrapped by requestBody
+	err      error        // the unhandled error that ended the request, for teardown
+	closed   bool
+	response *Response
+}
+
+// App returns the application handling the request (Flask's current_app).
+func (r *Request) App() *App { return r.app }
+
+// Context returns the request's context, cancelled when the client goes
+// away or the server shuts down.
+func (r *Request) Context() context.Context { return r.Environ.Context() }
+
+// FullPath returns the path and query string: "/search?q=go".
+func (r *Request) FullPath() string {
+	if r.Environ.QueryString == "" {
+		return r.Path
+	}
+	return r.Path + "?" + r.Environ.QueryString
+}
+
+// URL returns the full URL the client asked for, reconstructed from the
+// environ (host, script root, path, query string).
+func (r *Request) URL() string { return r.Environ.RequestURL() }
+
+// HostURL returns "scheme://host" of the request.
+func (r *Request) HostURL() string { return r.Environ.HostURL() }
+
+// Scheme returns "http" or "https".
+func (r *Request) Scheme() string { return r.Environ.URLScheme }
+
+// IsSecure reports whether the request came over https.
+func (r *Request) IsSecure() bool { return r.Environ.URLScheme == "https" }
+
+// Host returns the host the client asked for, with its port if it sent one.
+func (r *Request) Host() string {
+	if r.Environ.Host != "" {
+		return r.Environ.Host
+	}
+	return r.Environ.ServerName
+}
+
+// Args returns the query string's values (Flask's request.args). A query
+// string that is not valid percent-encoding is answered with a 400.
+func (r *Request) Args() url.Values {
+	if !r.argsDone {
+		r.argsDone = true
+		r.args, r.argsErr = url.ParseQuery(r.Environ.QueryString)
+		if r.argsErr != nil {
+			r.argsErr = &HTTPError{Code: http.StatusBadRequest, Description: "The query string is not valid: " + r.argsErr.Error(), Err: r.argsErr}
+		}
+	}
+	if r.argsErr != nil {
+		panic(r.argsErr)
+	}
+	return r.args
+}
+
+// Mimetype returns the request's Content-Type without parameters.
+func (r *Request) Mimetype() string {
+	mt, _, err := mime.ParseMediaType(r.Environ.ContentType)
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// ContentLength returns the declared body length, or -1.
+func (r *Request) ContentLength() int64 {
+	if r.Environ.ContentLength == "" {
+		return -1
+	}
+	n, err := strconv.ParseInt(r.Environ.ContentLength, 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+// Stream returns the request body as a reader, limited to MAX_CONTENT_LENGTH
+// when the App's config sets it: reading past the limit fails with a 413
+// *HTTPError. Reading the stream consumes the body, so [Request.Data],
+// [Request.Form] and [Request.JSON] see what is left.
+func (r *Request) Stream() io.Reader {
+	in := r.Environ.Input
+	if in == nil {
+		return http.NoBody
+	}
+	max := r.app.maxContentLength()
+	if max < 0 {
+		return in
+	}
+	if r.ContentLength() > max {
+		return errReader{tooLarge(max)}
+	}
+	return &limitedBody{r: in, left: max, max: max}
+}
+
+func tooLarge(max int64) error {
+	return &HTTPError{Code: http.StatusRequestEntityTooLarge,
+		Description: fmt.Sprintf("The request body exceeds the limit of %d bytes.", max)}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// limitedBody fails with a 413 once the body goes past max bytes.
+type limitedBody struct {
+	r         io.Reader
+	left, max int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, tooLarge(l.max)
+	}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return n + int(l.left), tooLarge(l.max)
+	}
+	return n, err
+}
+
+// ReadData reads and returns the whole body, once; later calls return the
+// same bytes. Its error is a 413 *HTTPError past MAX_CONTENT_LENGTH, or a 400
+// when the body could not be read.
+func (r *Request) ReadData() ([]byte, error) {
+	if !r.dataDone {
+		r.dataDone = true
+		r.data, r.dataErr = io.ReadAll(r.Stream())
+		if r.dataErr != nil {
+			if _, ok := httpErrorOf(r.dataErr); !ok {
+				r.dataErr = &HTTPError{Code: http.StatusBadRequest, Description: "The request body could not be read.", Err: r.dataErr}
+			}
+		}
+	}
+	return r.data, r.dataErr
+}
+
+// Data returns the whole body (Flask's get_data), answering a body over
+// MAX_CONTENT_LENGTH with a 413 and an unreadable one with a 400.
+func (r *Request) Data() []byte {
+	data, err := r.ReadData()
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+// IsJSON reports whether the Content-Type is application/json or
+// application/*+json.
+func (r *Request) IsJSON() bool {
+	mt := r.Mimetype()
+	return mt == "application/json" || (len(mt) > len("application/+json") &&
+		mt[:len("application/")] == "application/" && mt[len(mt)-len("+json"):] == "+json")
+}
+
+// JSON decodes the JSON body into v. The error, suitable for returning
+// from a view, is a 400 *HTTPError saying what is wrong: the Content-Type is
+// not JSON, the body is malformed, or it does not fit v; a 413 past
+// MAX_CONTENT_LENGTH.
+func (r *Request) JSON(v any) error {
+	if !r.IsJSON() {
+		return &HTTPError{Code: http.StatusBadRequest,
+			Description: "Did not attempt to load JSON data because the request Content-Type was not 'application/json'."}
+	}
+	data, err := r.ReadData()
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return &HTTPError{Code: http.StatusBadRequest, Description: "Failed to decode JSON object: " + jsonProblem(err), Err: err}
+	}
+	if dec.More() {
+		return &HTTPError{Code: http.StatusBadRequest, Description: "Failed to decode JSON object: extra data after the JSON value"}
+	}
+	return nil
+}
+
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("%s (at byte %d)", syn.Error(), syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("field %q: expected %s, got a JSON %s", typ.Field, typ.Type, typ.Value)
+		}
+		return fmt.Sprintf("expected %s, got a JSON %s", typ.Type, typ.Value)
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of JSON input"
+	}
+	return err.Error()
+}
+
+// GetJSON returns the decoded JSON body (maps, slices, json.Number,
+// strings, bools, nil), Flask's get_json. When the body is not JSON or is
+// malformed, it returns nil if silent, and otherwise answers with a 400
+// (panicking with the *HTTPError, as Flask raises it).
+func (r *Request) GetJSON(silent bool) any {
+	var v any
+	if err := r.JSON(&v); err != nil {
+		if silent {
+			return nil
+		}
+		panic(err)
+	}
+	return v
+}
+
+// multipartMemory is how much of a multipart body is kept in memory; the
+// rest of large files goes to temporary files.
+const multipartMemory = 32 << 20
+
+// ParseForm parses the body as a form (application/x-www-form-urlencoded or
+// multipart/form-data), once. Its error is a 400 *HTTPError saying what is
+// wrong, or a 413 past MAX_CONTENT_LENGTH. A body of another type is not an
+// error: the form is empty.
+func (r *Request) ParseForm() error {
+	if r.formDone {
+		return r.formErr
+	}
+	r.formDone = true
+	r.form = url.Values{}
+	switch r.Mimetype() {
+	case "application/x-www-form-urlencoded":
+		data, err := r.ReadData()
+		if err != nil {
+			r.formErr = err
+			return err
+		}
+		form, err := url.ParseQuery(string(data))
+		if err != nil {
+			r.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The form data is not valid: " + err.Error(), Err: err}
+			return r.formErr
+		}
+		r.form = form
+	case "multipart/form-data":
+		_, params, _ := mime.ParseMediaType(r.Environ.ContentType)
+		boundary := params["boundary"]
+		if boundary == "" {
+			r.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form has no boundary."}
+			return r.formErr
+		}
+		mf, err := multipart.NewReader(r.Stream(), boundary).ReadForm(multipartMemory)
+		if err != nil {
+			if he, ok := httpErrorOf(err); ok {
+				r.formErr = he
+			} else {
+				r.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form is not valid: " + err.Error(), Err: err}
+			}
+			return r.formErr
+		}
+		r.multipart = mf
+		r.form = url.Values(mf.Value)
+		r.files = mf.File
+	}
+	return nil
+}
+
+// Form returns the form fields of the body (Flask's request.form), parsed
+// on first use; malformed input is answered with a 400 (see
+// [Request.ParseForm]).
+func (r *Request) Form() url.Values {
+	if err := r.ParseForm(); err != nil {
+		panic(err)
+	}
+	return r.form
+}
+
+// Files returns the uploaded files of a multipart form, by field name
+// (Flask's request.files).
+func (r *Request) Files() map[string][]*multipart.FileHeader {
+	if err := r.ParseForm(); err != nil {
+		panic(err)
+	}
+	return r.files
+}
+
+// File returns the first file uploaded under field, or nil.
+func (r *Request) File(field string) *multipart.FileHeader {
+	if fs := r.Files()[field]; len(fs) > 0 {
+		return fs[0]
+	}
+	return nil
+}
+
+// Values returns a query or form value: the query string first, then the
+// form (Flask's request.values).
+func (r *Request) Values(key string) string {
+	if v, ok := r.Args()[key]; ok && len(v) > 0 {
+		return v[0]
+	}
+	return r.Form().Get(key)
+}
+
+// Cookie returns the value of the cookie name, or "". Malformed cookies in
+// the header are skipped, as browsers and werkzeug skip them.
+func (r *Request) Cookie(name string) string {
+	return r.Cookies()[name]
+}
+
+// Cookies returns every cookie the client sent, by name (the first of a
+// repeated name wins).
+func (r *Request) Cookies() map[string]string {
+	if !r.cookieDone {
+		r.cookieDone = true
+		r.cookies = map[string]string{}
+		if len(r.Header["Cookie"]) > 0 {
+			for _, c := range (&http.Request{Header: r.Header}).Cookies() {
+				if _, seen := r.cookies[c.Name]; !seen {
+					r.cookies[c.Name] = c.Value
+				}
+			}
+		}
+	}
+	return r.cookies
+}
+
+// URLFor builds a URL for endpoint within this request: relative to the
+// application's root, or absolute on the request's host with
+// External(true). See [App.URLFor].
+func (r *Request) URLFor(endpoint string, args ...any) string {
+	u, err := r.app.buildURL(r, endpoint, args)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// cleanup releases what parsing the request left behind (multipart
+// temporary files).
+func (r *Request) cleanup() {
+	if r.multipart != nil {
+		r.multipart.RemoveAll()
+	}
+}
+
+// G is per-request storage, Flask's g: a place for views and hooks to share
+// values (a database connection opened in a before-request hook, the current
+// user) for the duration of one request. The zero value is ready to use.
+type G struct {
+	m map[string]any
+}
+
+// Set stores value under key.
+func (g *G) Set(key string, value any) {
+	if g.m == nil {
+		g.m = make(map[string]any)
+	}
+	g.m[key] = value
+}
+
+// Get returns the value stored under key, or nil.
+func (g *G) Get(key string) any { return g.m[key] }
+
+// Lookup returns the value stored under key and whether there is one.
+func (g *G) Lookup(key string) (any, bool) {
+	v, ok := g.m[key]
+	return v, ok
+}
+
+// Has reports whether key has a value.
+func (g *G) Has(key string) bool {
+	_, ok := g.m[key]
+	return ok
+}
+
+// Pop removes key and returns its value, or nil.
+func (g *G) Pop(key string) any {
+	v := g.m[key]
+	delete(g.m, key)
+	return v
+}
+
+// SetDefault returns the value under key, storing value there first if
+// there is none.
+func (g *G) SetDefault(key string, value any) any {
+	if v, ok := g.m[key]; ok {
+		return v
+	}
+	g.Set(key, value)
+	return value
+}
+
+// Keys returns the stored keys, sorted.
+func (g *G) Keys() []string { return sortedKeys(g.m) }

@@ -1,0 +1,512 @@
+package vial
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"iter"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/vial-go/vial/gateway"
+)
+
+// A Response is what a request gets back: a status, headers and a body,
+// werkzeug's Response. Views may return one, or any value [App.MakeResponse]
+// turns into one. A Response is itself a [gateway.Application].
+//
+// The body is one of: bytes ([Response.SetData]), a stream of chunks (an
+// iter.Seq, sent chunk by chunk as it is produced), an [io.Reader] (streamed,
+// closed afterwards if it is an io.Closer), or a gateway application called
+// to produce the whole response.
+type Response struct {
+	// StatusCode is the HTTP status, 200 unless changed.
+	StatusCode int
+	// Header holds the response headers in order. It has Get, Set, Add and
+	// Del like net/http's Header, and keeps repeated fields (Set-Cookie).
+	Header gateway.Headers
+	// Request is the request this response answers; nil for a response
+	// made outside a request.
+	Request *Request
+
+	status  string // a custom status line ("202 ACCEPTED"); "" means the standard one
+	kind    bodyKind
+	text    string // kindText: a string body, sent without a copy
+	data    []byte // kindBytes
+	stream  iter.Seq[[]byte]
+	reader  io.Reader
+	app     gateway.Application
+	onClose []func()
+	err     error // a failure to build the response (JSON encoding), reported by MakeResponse
+	readErr error // a failure of the reader body
+
+	headerBuf [4]gateway.Header // Header's first backing array: most responses need no more
+}
+
+type bodyKind uint8
+
+const (
+	kindBytes bodyKind = iota
+	kindText
+	kindStream
+	kindReader
+	kindApp
+)
+
+func newResponse() *Response {
+	r := &Response{StatusCode: http.StatusOK}
+	r.Header = r.headerBuf[:0]
+	return r
+}
+
+// NewResponse returns a 200 response with body and the given mimetype
+// ("text/html" when empty; text types get "; charset=utf-8").
+func NewResponse(body []byte, mimetype string) *Response {
+	r := newResponse()
+	r.SetMimetype(mimetype)
+	r.data = body
+	return r
+}
+
+// Status returns the status line: "200 OK", or the custom one set with
+// [Response.SetStatus].
+func (r *Response) Status() string {
+	if r.status != "" {
+		return r.status
+	}
+	return gateway.StatusLine(r.StatusCode)
+}
+
+// SetStatus sets the status from a code (404) or a status line ("404 NOT
+// FOUND", "299 Custom"); a line without a reason gets the standard one. It
+// returns an error for anything else.
+func (r *Response) SetStatus(status any) error {
+	switch s := status.(type) {
+	case int:
+		if s < 100 || s > 999 {
+			return fmt.Errorf("vial: status code %d out of range", s)
+		}
+		r.StatusCode, r.status = s, ""
+		return nil
+	case string:
+		s = strings.TrimSpace(s)
+		if len(s) == 3 {
+			s += " "
+		}
+		code, err := gateway.ParseStatus(s)
+		if err != nil {
+			return err
+		}
+		r.StatusCode, r.status = code, s
+		if strings.TrimSpace(s[3:]) == "" {
+			r.status = ""
+		}
+		return nil
+	}
+	return fmt.Errorf("vial: a status is an int or a string, not %T", status)
+}
+
+// Mimetype returns the Content-Type without its parameters: "text/html".
+func (r *Response) Mimetype() string {
+	ct := r.Header.Get("Content-Type")
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.TrimSpace(strings.ToLower(ct))
+}
+
+// SetMimetype sets the Content-Type; text types ("text/*", and JSON and
+// XML ones) get "; charset=utf-8". An empty mimetype means "text/html".
+func (r *Response) SetMimetype(mimetype string) {
+	switch mimetype {
+	case "", "text/html":
+		r.Header.Set("Content-Type", "text/html; charset=utf-8")
+		return
+	}
+	if strings.HasPrefix(mimetype, "text/") || strings.HasSuffix(mimetype, "+xml") ||
+		mimetype == "application/xml" || mimetype == "application/javascript" {
+		mimetype += "; charset=utf-8"
+	}
+	r.Header.Set("Content-Type", mimetype)
+}
+
+// Data returns the body as bytes. A streamed body is read to its end and
+// kept, so the response can still be sent; an application body cannot be
+// read and gives nil.
+func (r *Response) Data() []byte {
+	switch r.kind {
+	case kindText:
+		r.data, r.kind = []byte(r.text), kindBytes
+	case kindStream:
+		var buf []byte
+		for p := range r.stream {
+			buf = append(buf, p...)
+		}
+		r.runOnClose()
+		r.data, r.kind, r.stream = buf, kindBytes, nil
+	case kindReader:
+		buf, err := io.ReadAll(r.reader)
+		if c, ok := r.reader.(io.Closer); ok {
+			c.Close()
+		}
+		r.runOnClose()
+		r.data, r.kind, r.reader, r.readErr = buf, kindBytes, nil, err
+	case kindApp:
+		return nil
+	}
+	return r.data
+}
+
+// Text returns the body as a string (see [Response.Data]).
+func (r *Response) Text() string {
+	if r.kind == kindText {
+		return r.text
+	}
+	return string(r.Data())
+}
+
+// SetData replaces the body with p.
+func (r *Response) SetData(p []byte) {
+	r.resetBody()
+	r.kind, r.data = kindBytes, p
+}
+
+// SetText replaces the body with s.
+func (r *Response) SetText(s string) {
+	r.resetBody()
+	r.kind, r.text = kindText, s
+}
+
+// SetStream replaces the body with the chunks of seq, sent one by one as
+// they are produced. onClose, if not nil, runs when the response is done
+// with, whether or not seq ran to its end.
+func (r *Response) SetStream(seq iter.Seq[[]byte], onClose func()) {
+	r.resetBody()
+	r.kind, r.stream = kindStream, seq
+	if onClose != nil {
+		r.onClose = append(r.onClose, onClose)
+	}
+}
+
+// SetReader replaces the body with the contents of rd, streamed; rd is closed
+// afterwards if it is an io.Closer.
+func (r *Response) SetReader(rd io.Reader) {
+	r.resetBody()
+	r.kind, r.reader = kindReader, rd
+}
+
+// CallOnClose registers fn to run when the response has been sent (or
+// abandoned), after the body is closed: werkzeug's call_on_close.
+func (r *Response) CallOnClose(fn func()) {
+	r.onClose = append(r.onClose, fn)
+}
+
+func (r *Response) resetBody() {
+	r.text, r.data, r.stream, r.reader, r.app = "", nil, nil, nil, nil
+	r.Header.Del("Content-Length")
+}
+
+// IsStreamed reports whether the body is produced while it is sent (a
+// stream, a reader or an application) rather than held in memory.
+func (r *Response) IsStreamed() bool {
+	return r.kind == kindStream || r.kind == kindReader || r.kind == kindApp
+}
+
+// SetCookie adds a Set-Cookie header. An invalid cookie is dropped, as
+// net/http drops it.
+func (r *Response) SetCookie(c *http.Cookie) {
+	if v := c.String(); v != "" {
+		r.Header.Add("Set-Cookie", v)
+	}
+}
+
+// DeleteCookie tells the client to drop the cookie name (for path "/", or
+// the given path): a Set-Cookie that expired long ago.
+func (r *Response) DeleteCookie(name string, path ...string) {
+	c := &http.Cookie{Name: name, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0)}
+	if len(path) > 0 {
+		c.Path = path[0]
+	}
+	r.SetCookie(c)
+}
+
+// ServeGateway sends the response: a Response is a gateway application.
+// A byte body gets a Content-Length; a streamed one goes out chunk by chunk.
+func (r *Response) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	if r.kind == kindApp {
+		return gateway.OnClose(r.app.ServeGateway(env, start), r.runOnClose)
+	}
+	if (r.kind == kindBytes || r.kind == kindText) && !r.Header.Has("Content-Length") && !noBodyStatus(r.StatusCode) {
+		r.Header = append(r.Header, gateway.Header{Name: "Content-Length", Value: strconv.Itoa(r.byteLen())})
+	}
+	start(r.Status(), r.Header)
+	if r.kind == kindBytes || r.kind == kindText {
+		return (*memoryBody)(r)
+	}
+	return (*streamedBody)(r)
+}
+
+func noBodyStatus(code int) bool { return code < 200 || code == 204 || code == 304 }
+
+func (r *Response) byteLen() int {
+	if r.kind == kindText {
+		return len(r.text)
+	}
+	return len(r.data)
+}
+
+func (r *Response) bytes() []byte {
+	if r.kind == kindText {
+		// The server only reads the chunk, so the string's bytes need no copy.
+		return unsafe.Slice(unsafe.StringData(r.text), len(r.text))
+	}
+	return r.data
+}
+
+func (r *Response) runOnClose() {
+	fns := r.onClose
+	r.onClose = nil
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+}
+
+// memoryBody is a Response's body when it is held in memory.
+type memoryBody Response
+
+func (b *memoryBody) Chunks(yield func([]byte) bool) {
+	if p := (*Response)(b).bytes(); len(p) > 0 {
+		yield(p)
+	}
+}
+
+func (b *memoryBody) Len() int { return (*Response)(b).byteLen() }
+
+func (b *memoryBody) WriteTo(w io.Writer) (int64, error) {
+	p := (*Response)(b).bytes()
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := w.Write(p)
+	return int64(n), err
+}
+
+func (b *memoryBody) Close() error {
+	(*Response)(b).runOnClose()
+	return nil
+}
+
+// streamedBody is a Response's body when it is a stream or a reader.
+type streamedBody Response
+
+func (b *streamedBody) Chunks(yield func([]byte) bool) {
+	r := (*Response)(b)
+	if r.kind == kindStream {
+		r.stream(yield)
+		return
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.reader.Read(buf)
+		if n > 0 && !yield(buf[:n]) {
+			return
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				r.readErr = err
+			}
+			return
+		}
+	}
+}
+
+func (b *streamedBody) Err() error { return b.readErr }
+
+func (b *streamedBody) Close() error {
+	r := (*Response)(b)
+	var err error
+	if c, ok := r.reader.(io.Closer); ok && r.kind == kindReader {
+		err = c.Close()
+	}
+	r.runOnClose()
+	return err
+}
+
+// JSON returns a 200 application/json response holding v encoded as JSON,
+// followed by a newline as Flask's jsonify writes it. Maps are encoded with
+// sorted keys. If v cannot be encoded, the response carries the error and
+// [App.MakeResponse] reports it (a 500).
+func JSON(v any) *Response {
+	r := newResponse()
+	r.Header = append(r.Header, gateway.Header{Name: "Content-Type", Value: "application/json"})
+	data, err := json.Marshal(v)
+	if err != nil {
+		r.err = fmt.Errorf("vial: JSON: %w", err)
+		return r
+	}
+	r.data = append(data, '\n')
+	return r
+}
+
+// Redirect returns a response that redirects the client to location, with
+// status 302 unless a code is given (301, 303, 307, 308 …), and a short HTML
+// page with the link, as werkzeug's redirect does.
+func Redirect(location string, code ...int) *Response {
+	r := newResponse()
+	r.StatusCode = http.StatusFound
+	if len(code) > 0 {
+		r.StatusCode = code[0]
+	}
+	r.Header = append(r.Header,
+		gateway.Header{Name: "Content-Type", Value: "text/html; charset=utf-8"},
+		gateway.Header{Name: "Location", Value: location})
+	esc := html.EscapeString(location)
+	r.SetText("<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n" +
+		"<p>You should be redirected automatically to the target URL: <a href=\"" + esc + "\">" + esc +
+		"</a>. If not, click the link.\n")
+	return r
+}
+
+// MakeResponse builds a response from Flask's tuple forms: (body), (body,
+// status), (body, headers), (body, status, headers). body is anything a view
+// may return (see [App.MakeResponse]); status is an int or a status line
+// ("202 ACCEPTED"); headers are a map[string]string, an [net/http.Header] or
+// [gateway.Headers], added to (or, for a Response body, replacing) the
+// body's headers.
+//
+// It panics on arguments of other shapes, a programming error.
+func MakeResponse(args ...any) *Response {
+	if len(args) == 0 || len(args) > 3 {
+		panic(fmt.Sprintf("vial: MakeResponse takes (body), (body, status), (body, headers) or (body, status, headers), not %d values", len(args)))
+	}
+	resp, err := toResponse(args[0])
+	if err != nil {
+		resp = newResponse()
+		resp.err = err
+		return resp
+	}
+	rest := args[1:]
+	if len(rest) > 0 {
+		if err := resp.SetStatus(rest[0]); err == nil {
+			rest = rest[1:]
+		} else if len(rest) == 2 {
+			panic("vial: MakeResponse: " + err.Error())
+		}
+	}
+	if len(rest) > 0 {
+		if !applyHeaders(resp, rest[0]) {
+			panic(fmt.Sprintf("vial: MakeResponse: a status is an int or a string and headers a map[string]string, http.Header or gateway.Headers, not %T", rest[0]))
+		}
+	}
+	return resp
+}
+
+func applyHeaders(resp *Response, h any) bool {
+	switch h := h.(type) {
+	case map[string]string:
+		for _, k := range sortedKeys(h) {
+			resp.Header.Set(k, h[k])
+		}
+	case http.Header:
+		for _, k := range sortedKeys(h) {
+			resp.Header.Del(k)
+			for _, v := range h[k] {
+				resp.Header.Add(k, v)
+			}
+		}
+	case gateway.Headers:
+		for _, f := range h {
+			resp.Header.Set(f.Name, f.Value)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// toResponse converts what a view returned. A nil or an error is not
+// converted here: the pipeline handles those before.
+func toResponse(rv any) (*Response, error) {
+	switch v := rv.(type) {
+	case *Response:
+		if v == nil {
+			return nil, errors.New("vial: a nil *Response is not a valid response")
+		}
+		if v.err != nil {
+			return nil, v.err
+		}
+		return v, nil
+	case string:
+		r := newResponse()
+		r.Header = append(r.Header, gateway.Header{Name: "Content-Type", Value: "text/html; charset=utf-8"})
+		r.kind, r.text = kindText, v
+		return r, nil
+	case []byte:
+		r := newResponse()
+		r.Header = append(r.Header, gateway.Header{Name: "Content-Type", Value: "text/html; charset=utf-8"})
+		r.data = v
+		return r, nil
+	case *HTTPError:
+		return v.GetResponse(), nil
+	case map[string]any:
+		return checked(JSON(v))
+	case iter.Seq[[]byte]:
+		return streamed(v), nil
+	case func(func([]byte) bool):
+		return streamed(v), nil
+	case iter.Seq[string]:
+		return streamed(stringChunks(v)), nil
+	case func(func(string) bool):
+		return streamed(stringChunks(v)), nil
+	case io.Reader:
+		r := newResponse()
+		r.SetMimetype("")
+		r.SetReader(v)
+		return r, nil
+	case gateway.Application:
+		r := newResponse()
+		r.kind, r.app = kindApp, v
+		return r, nil
+	case http.Handler:
+		r := newResponse()
+		r.kind, r.app = kindApp, gateway.FromHandler(v)
+		return r, nil
+	}
+	if rv != nil {
+		switch reflect.TypeOf(rv).Kind() {
+		case reflect.Map, reflect.Slice, reflect.Array:
+			return checked(JSON(rv))
+		}
+	}
+	return nil, fmt.Errorf("vial: a view may return a string, []byte, map, slice, *Response, iterator, io.Reader, error or gateway.Application, not %T", rv)
+}
+
+func checked(r *Response) (*Response, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r, nil
+}
+
+func streamed(seq iter.Seq[[]byte]) *Response {
+	r := newResponse()
+	r.SetMimetype("")
+	r.kind, r.stream = kindStream, seq
+	return r
+}
+
+func stringChunks(seq iter.Seq[string]) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for s := range seq {
+			if !yield(unsafe.Slice(unsafe.StringData(s), len(s))) {
+				return
+			}
+		}
+	}
+}
