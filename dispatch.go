@@ -485,7 +485,12 @@ type PanicError struct {
 	Stack []byte // the goroutine's stack where it panicked
 }
 
+// Error returns "panic: " and the panic value.
 func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
+
+// StackTrace returns the stack where the panic happened, in the format of
+// runtime/debug.Stack; the dev server's debugger shows it frame by frame.
+func (p *PanicError) StackTrace() []byte { return p.Stack }
 
 // Unwrap returns the panic value if it is an error.
 func (p *PanicError) Unwrap() error {

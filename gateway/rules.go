@@ -31,6 +31,7 @@ type HeaderError struct {
 	Value string // the offending value
 }
 
+// Error names the rule and the offending status or header.
 func (e *HeaderError) Error() string {
 	if e.Name == "" {
 		return fmt.Sprintf("gateway: %s: status %q", e.Rule, e.Value)

@@ -1,0 +1,49 @@
+// Package vial is Flask's design in Go: an [App] maps URL rules to views,
+// runs Flask's request pipeline with its hooks and signals, and is served by
+// anything that speaks the [gateway] contract (PEP 3333 for Go) or
+// net/http.
+//
+//	app := vial.New("hello")
+//	app.Route("/")(func(r *vial.Request) any {
+//		return "Hello, World!"
+//	})
+//	app.Get("/user/<int:id>", func(r *vial.Request) any {
+//		return map[string]any{"id": r.ViewArgs["id"]} // a map is sent as JSON
+//	})
+//	http.ListenAndServe("127.0.0.1:5000", app)
+//
+// # Routing
+//
+// Rules use Flask's syntax, with werkzeug's converters: <name> (a string
+// without "/"), <int:id>, <float:x>, <path:p>, <uuid:u>, <any(a,b):kind>,
+// with options such as <int(min=1):page> or <string(length=2):code>.
+// [URLMap].Converters takes custom ones. Matching follows werkzeug: the most
+// specific rule wins whatever the registration order; a missing trailing
+// slash redirects (308), a wrong method is a 405 with Allow, HEAD and
+// OPTIONS are automatic. Each rule is a gorilla/mux route behind an index of
+// static segments, so a request only tries the rules that can match.
+// [App.URLFor] builds URLs back.
+//
+// # The request pipeline
+//
+// [App.ServeGateway] runs, for each request, what Flask's
+// full_dispatch_request runs, each step a public method: the
+// before-first-request functions, [RequestStarted], [App.PreprocessRequest]
+// (before-request hooks, the first non-nil result wins),
+// [App.DispatchRequest] (the view), [App.HandleUserException] (error
+// handlers), [App.FinalizeRequest] ([App.MakeResponse],
+// [App.ProcessResponse] with the after-request hooks, [RequestFinished]),
+// and for errors nothing handled, [App.HandleException] (a 500). The
+// request is torn down when the server closes the response body, so a
+// streaming view keeps its request until the last chunk.
+//
+// A view returns a value: a string or []byte (HTML), a map or slice (JSON),
+// a *[Response], an iterator or io.Reader (streamed), an error (an HTTP
+// error from [Abort], or one for the error handlers). A panic anywhere in a
+// view, hook or receiver becomes a 500; the server keeps serving.
+//
+// # Testing
+//
+// [App.TestClient] calls the App in-process, checked against the gateway
+// contract by [gateway.Validate].
+package vial
