@@ -1,0 +1,352 @@
+package serving
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/vial-go/vial/gateway"
+)
+
+// This file is the debugger: werkzeug's DebuggedApplication without its
+// code console. It shows what went wrong; it never runs code sent by the
+// client. The stack parsing and frame classification are in
+// debugger_stack.go, the page in debugger_page.go and debugger.html.
+
+// DebuggedApplication wraps app so that a panic answers with the debugger
+// page (HTML, or text when the client does not accept HTML) instead of a
+// bare 500, for loopback clients, or any client when allowRemote is set. It
+// is NewDebugger(app, DebuggerOptions{AllowRemote: allowRemote}).
+func DebuggedApplication(app gateway.Application, allowRemote bool) gateway.Application {
+	return NewDebugger(app, DebuggerOptions{AllowRemote: allowRemote})
+}
+
+// DebuggerOptions configures a [Debugger].
+type DebuggerOptions struct {
+	// AllowRemote shows the page to every client. By default only a client
+	// whose REMOTE_ADDR is a loopback address (127.0.0.0/8, ::1) sees it;
+	// the others get a plain "500 Internal Server Error". Behind a reverse
+	// proxy REMOTE_ADDR is the proxy's address, so every client looks local
+	// when the proxy runs on the same host: do not expose a debugging
+	// server that way (or put gateway.ProxyFix in front of the debugger, so
+	// that REMOTE_ADDR is the client's again).
+	AllowRemote bool
+
+	// ContextLines is how many source lines are shown on each side of a
+	// frame's line: 2 if zero (five lines in all), none if negative.
+	ContextLines int
+}
+
+// A Debugger is a gateway.Application that serves its application and
+// answers a panic with a page that shows the error, the request and the
+// stack frame by frame, with the source lines around each frame read from
+// disk. Build one with [NewDebugger] or [DebuggedApplication].
+//
+// A panic is caught wherever the application raises it: in ServeGateway, in
+// the write function, or while the Body produces its chunks (a streaming
+// response). What the client gets depends on how far the response went:
+//
+//   - Nothing was sent yet (the status and headers are still the server's
+//     to replace): the Debugger closes the application's Body, calls the
+//     server's start again with the panic as excInfo and a 500 status, and
+//     sends the page in place of the body. The page is HTML when the
+//     Accept header names text/html (a browser), text/plain otherwise (curl,
+//     whose default Accept is "*/*", scripts, a missing header), with the
+//     same content. Clients that may not see it (see
+//     [DebuggerOptions.AllowRemote]) get a plain "Internal Server Error".
+//   - The headers went out (the first non-empty chunk was produced, or write
+//     was called): no page can be sent. The Debugger closes the Body and
+//     panics with [net/http.ErrAbortHandler], so the server aborts the
+//     connection instead of passing a truncated response off as complete.
+//
+// Either way the error and its stack are written to gateway.errors. A panic
+// with [net/http.ErrAbortHandler] itself is the application asking for the
+// connection to be dropped: it passes through untouched.
+//
+// The stack shown is the one the panic value carries when it is an error
+// with a StackTrace() []byte method in its chain (errors.As), in the format
+// of runtime/debug.Stack (vial's PanicError, recorded where vial recovered
+// the panic); otherwise it is captured where the Debugger recovers, which
+// still holds the panicking frames. The frames of the recovery itself are
+// dropped. Frames in the application's own code (the main module, test
+// files) are shown with their source; frames of the Go runtime and standard
+// library, of vial and of other modules are folded away.
+//
+// A response without a panic passes through untouched: the same status,
+// headers and chunks, the Body's Err, WriterTo and Len still found by the
+// server (so a file still goes out through sendfile and a [gateway.Bytes]
+// body with its Content-Length), and Close called exactly once.
+type Debugger struct {
+	app  gateway.Application
+	opts DebuggerOptions
+}
+
+// NewDebugger returns a Debugger serving app.
+func NewDebugger(app gateway.Application, opts DebuggerOptions) *Debugger {
+	if opts.ContextLines == 0 {
+		opts.ContextLines = 2
+	}
+	return &Debugger{app: app, opts: opts}
+}
+
+// ServeGateway serves the request through the application, catching its
+// panics.
+func (d *Debugger) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (body gateway.Body) {
+	x := &debugExchange{d: d, env: env, start: start}
+	defer func() {
+		// A nil recover is runtime.Goexit (t.FailNow in a test): let it go.
+		if v := recover(); v != nil {
+			body = x.handle(v, debug.Stack())
+		}
+	}()
+	inner := d.app.ServeGateway(env, x.wrappedStart)
+	if inner == nil {
+		return nil // the server reports it
+	}
+	x.inner = inner
+	db := &debugBody{x: x}
+	if wt, ok := findWriterTo(inner); ok {
+		return &debugWriterToBody{debugBody: db, wt: wt}
+	}
+	return db
+}
+
+// debugExchange is one request on its way through a Debugger.
+type debugExchange struct {
+	d     *Debugger
+	env   *gateway.Environ
+	start gateway.StartResponse // the server's
+	write gateway.WriteFunc     // the server's, from its start
+	inner gateway.Body          // the application's
+
+	// committed is set as soon as the server may have sent the headers: a
+	// non-empty chunk was handed over, or write was called. A wrong guess
+	// is harmless, the contract settles it: the server aborts a response
+	// whose start with excInfo came too late.
+	committed bool
+	closed    atomic.Bool
+}
+
+// wrappedStart is the start the application gets: the server's, with a
+// write function that notes that the headers went out.
+func (x *debugExchange) wrappedStart(status string, headers gateway.Headers, excInfo ...error) gateway.WriteFunc {
+	x.write = x.start(status, headers, excInfo...)
+	return x.wrappedWrite
+}
+
+func (x *debugExchange) wrappedWrite(p []byte) error {
+	x.committed = true // even an empty write sends the headers
+	return x.write(p)
+}
+
+// closeInner closes the application's Body, once, whoever asks first. A
+// panic in Close is reported and swallowed only when the Debugger itself is
+// closing the Body after a panic; the server's Close sees it.
+func (x *debugExchange) closeInner() error {
+	if x.inner == nil || !x.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	return x.inner.Close()
+}
+
+func (x *debugExchange) closeAfterPanic() {
+	defer func() {
+		if v := recover(); v != nil {
+			x.logf("vial debugger: closing the response body after a panic: panic: %v\n%s", v, debug.Stack())
+		}
+	}()
+	if err := x.closeInner(); err != nil {
+		x.logf("vial debugger: closing the response body after a panic: %v", err)
+	}
+}
+
+// handle answers a recovered panic v, stack being debug.Stack() taken in
+// the deferred function that recovered it. It returns the body to send in
+// place of the application's, or panics when none can be sent. It must be
+// called from that deferred function, so that a panic it raises still has
+// the application's frames on its stack.
+func (x *debugExchange) handle(v any, stack []byte) gateway.Body {
+	x.closeAfterPanic()
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	rep := newPanicReport(v, stack)
+	env := x.env
+	local := x.d.opts.AllowRemote || isLoopback(env.RemoteAddr)
+	switch {
+	case x.committed:
+		x.logf("vial debugger: %s %s: %s (the response had started: the connection is aborted)\n%s",
+			env.Method, requestTarget(env), rep.headline(), rep.raw)
+		panic(http.ErrAbortHandler)
+	case !local:
+		x.logf("vial debugger: %s %s: %s (no page: client %s is not a loopback address)\n%s",
+			env.Method, requestTarget(env), rep.headline(), env.RemoteAddr, rep.raw)
+		x.start(gateway.StatusLine(http.StatusInternalServerError), gateway.Headers{
+			{Name: "Content-Type", Value: "text/plain; charset=utf-8"},
+			{Name: "Content-Length", Value: fmt.Sprint(len(plainInternalError))},
+			{Name: "X-Content-Type-Options", Value: "nosniff"},
+		}, rep.err)
+		return gateway.Bytes([]byte(plainInternalError))
+	}
+	x.logf("vial debugger: %s %s: %s\n%s", env.Method, requestTarget(env), rep.headline(), rep.raw)
+	html := wantsHTML(headerValue(env, "Accept"))
+	page, ctype := renderPage(rep, env, x.d.opts.ContextLines, html)
+	x.start(gateway.StatusLine(http.StatusInternalServerError), gateway.Headers{
+		{Name: "Content-Type", Value: ctype},
+		{Name: "Content-Length", Value: fmt.Sprint(len(page))},
+		{Name: "Cache-Control", Value: "no-store"},
+		{Name: "X-Content-Type-Options", Value: "nosniff"},
+		// The page needs no script: forbid any, should escaping ever fail.
+		{Name: "Content-Security-Policy", Value: "default-src 'none'; style-src 'unsafe-inline'"},
+		{Name: "X-Vial-Debugger", Value: "1"},
+	}, rep.err)
+	return gateway.Bytes(page)
+}
+
+const plainInternalError = "Internal Server Error\n"
+
+// logf writes one entry to gateway.errors (stderr when the environ has
+// none).
+func (x *debugExchange) logf(format string, args ...any) {
+	w := x.env.Errors
+	if w == nil {
+		w = os.Stderr
+	}
+	msg := fmt.Sprintf(format, args...)
+	if len(msg) == 0 || msg[len(msg)-1] != '\n' {
+		msg += "\n"
+	}
+	io.WriteString(w, msg)
+}
+
+func requestTarget(env *gateway.Environ) string {
+	if env.RequestURI != "" {
+		return env.RequestURI
+	}
+	t := env.Path()
+	if env.QueryString != "" {
+		t += "?" + env.QueryString
+	}
+	return t
+}
+
+func headerValue(env *gateway.Environ, name string) string {
+	if env.Header == nil {
+		return ""
+	}
+	return env.Header.Get(name)
+}
+
+// debugBody is the application's Body, watched: a panic while it produces
+// its chunks is answered as one in ServeGateway is.
+type debugBody struct {
+	x        *debugExchange
+	replaced bool // the page took the body's place
+}
+
+// Chunks produces the application's chunks, or the page if it panics
+// before the first non-empty one.
+func (b *debugBody) Chunks(yield func([]byte) bool) {
+	x := b.x
+	page := b.run(func() {
+		x.inner.Chunks(func(p []byte) bool {
+			if len(p) > 0 {
+				x.committed = true
+			}
+			return yield(p)
+		})
+	})
+	if page != nil {
+		page.Chunks(yield)
+	}
+}
+
+// run calls fn and returns nil, or the page that answers its panic.
+func (b *debugBody) run(fn func()) (page gateway.Body) {
+	defer func() {
+		if v := recover(); v != nil {
+			page = b.x.handle(v, debug.Stack())
+			b.replaced = true
+		}
+	}()
+	fn()
+	return nil
+}
+
+// Close closes the application's Body unless the Debugger already did.
+func (b *debugBody) Close() error { return b.x.closeInner() }
+
+// Err is the application's Body's, until the page replaced it.
+func (b *debugBody) Err() error {
+	if b.replaced {
+		return nil
+	}
+	return gateway.BodyErr(b.x.inner)
+}
+
+// Unwrap returns the application's Body, so that the server finds its Len.
+// Its WriterTo, when it has one, is reached through debugWriterToBody.
+func (b *debugBody) Unwrap() gateway.Body { return b.x.inner }
+
+// debugWriterToBody is a debugBody whose application's Body can write
+// itself to the server (a file, an in-memory body): the server calls
+// WriteTo, watched like Chunks.
+type debugWriterToBody struct {
+	*debugBody
+	wt io.WriterTo
+}
+
+func (b *debugWriterToBody) WriteTo(w io.Writer) (n int64, err error) {
+	cw := &commitWriter{w: w, x: b.x}
+	var to io.Writer = cw
+	if rf, ok := w.(io.ReaderFrom); ok {
+		to = &commitReaderFrom{cw, rf}
+	}
+	page := b.run(func() { n, err = b.wt.WriteTo(to) })
+	if page != nil {
+		return page.(io.WriterTo).WriteTo(w)
+	}
+	return n, err
+}
+
+// commitWriter notes the first bytes written through it.
+type commitWriter struct {
+	w io.Writer
+	x *debugExchange
+}
+
+func (c *commitWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		c.x.committed = true
+	}
+	return c.w.Write(p)
+}
+
+// commitReaderFrom keeps the server's ReadFrom (sendfile) reachable.
+type commitReaderFrom struct {
+	*commitWriter
+	rf io.ReaderFrom
+}
+
+func (c *commitReaderFrom) ReadFrom(r io.Reader) (int64, error) {
+	c.x.committed = true
+	return c.rf.ReadFrom(r)
+}
+
+// findWriterTo finds b's io.WriterTo as a server does, through the Unwrap
+// methods of wrapping bodies.
+func findWriterTo(b gateway.Body) (io.WriterTo, bool) {
+	for {
+		if wt, ok := b.(io.WriterTo); ok {
+			return wt, true
+		}
+		u, ok := b.(interface{ Unwrap() gateway.Body })
+		if !ok {
+			return nil, false
+		}
+		b = u.Unwrap()
+	}
+}

@@ -1,0 +1,17 @@
+// Package serving is vial's development server, werkzeug's serving module
+// for Go: it serves any gateway.Application on net/http with an access log
+// in werkzeug's format, TLS (including an ad-hoc certificate), HTTP/2, a
+// reloader that rebuilds and restarts the program when its sources change,
+// a debugger page for panics, and graceful shutdown.
+//
+//	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+//		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
+//		return gateway.Strings("Hello, World!\n")
+//	})
+//	err := serving.RunSimple("127.0.0.1", 5000, app, serving.Options{AppName: "hello"})
+//
+// A vial App runs it through app.Run or app.Main.
+//
+// It is for development, not for production: there, serve the application
+// with gateway.Handler on any net/http server.
+package serving
