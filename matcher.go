@@ -148,6 +148,7 @@ type node struct {
 	static  map[string]*node // by segment
 	dynamic []*edge          // in weight order
 	rules   []*Rule          // the rules ending here, in registration order
+	depth   int              // the dynamic edges from the root to here
 }
 
 // edge is a dynamic transition.
@@ -217,7 +218,7 @@ func (mt *matcher) insert(r *Rule) {
 				if n.static == nil {
 					n.static = make(map[string]*node)
 				}
-				c = &node{}
+				c = &node{depth: n.depth}
 				n.static[p.content] = c
 			}
 			n = c
@@ -237,6 +238,7 @@ func (mt *matcher) insert(r *Rule) {
 				i++
 			}
 			e := newEdge(p)
+			e.child.depth = n.depth + 1
 			n.dynamic = append(n.dynamic[:i], append([]*edge{e}, n.dynamic[i:]...)...)
 			next = e.child
 		}
@@ -248,11 +250,18 @@ func (mt *matcher) insert(r *Rule) {
 	}
 }
 
+// maxSegVars is how many variables a rule may have for the walk to keep
+// their texts (see Rule.segVars).
+const maxSegVars = 8
+
 // matchState is one walk of the index.
 type matchState struct {
 	method   string
 	args     map[string]any // the view arguments of the rule found
 	redirect string         // set when the path needs its trailing slash: stop
+	// The segments the walk took through the dynamic edges, by depth: for
+	// a rule whose variables are whole segments (segVars), their texts.
+	segs [maxSegVars]string
 	// Nodes whose rules match the path but not the method, to be checked
 	// only if the walk finds nothing (a 405 lists their methods).
 	pend  [4]pendingCheck
@@ -309,6 +318,9 @@ func (st *matchState) walk(n *node, path string, i int) *Rule {
 		switch rest := path[i:]; {
 		case !e.part.final:
 			if e.matches(seg) {
+				if n.depth < len(st.segs) {
+					st.segs[n.depth] = seg
+				}
 				r = st.walk(e.child, path, next)
 			}
 		case e.part.suffixed && strings.HasSuffix(rest, "/"):
@@ -347,7 +359,15 @@ func (st *matchState) try(n *node, path string, nonStrictOnly bool) *Rule {
 			others = true
 			continue
 		}
-		if args, ok := r.accept(path, true); ok {
+		var args map[string]any
+		var ok bool
+		if r.segVars && !nonStrictOnly {
+			// path is the path walked to n: the variables are in segs.
+			args, ok = r.convert(func(i int) string { return st.segs[i] }, true)
+		} else {
+			args, ok = r.accept(path, true)
+		}
+		if ok {
 			st.args = args
 			return r
 		}
@@ -411,25 +431,7 @@ func (r *Rule) accept(path string, want bool) (args map[string]any, ok bool) {
 	p.url.Path = path
 	p.match = mux.RouteMatch{Vars: p.vars}
 	if r.route.Match(&p.req, &p.match) {
-		ok = true
-		if want {
-			args = make(map[string]any, len(r.vars)+len(r.Defaults))
-		}
-		for _, v := range r.vars {
-			val, err := v.conv.ToValue(p.vars[v.name])
-			if err != nil {
-				ok, args = false, nil
-				break
-			}
-			if want {
-				args[v.name] = val
-			}
-		}
-		if ok && want {
-			for k, d := range r.Defaults {
-				args[k] = d
-			}
-		}
+		args, ok = r.convert(func(i int) string { return p.vars[r.vars[i].name] }, want)
 	}
 	// Every match writes the variables of its route, so what others left
 	// does no harm; clearing a small map on every match would cost more.
@@ -438,4 +440,35 @@ func (r *Rule) accept(path string, want bool) (args map[string]any, ok bool) {
 	}
 	probes.Put(p)
 	return args, ok
+}
+
+// convert converts the texts of r's variables, text(i) for r.vars[i]. ok
+// is false when a converter refuses its text. args (made only when want is
+// set) holds the converted variables and the defaults; it is nil for a
+// rule with neither.
+func (r *Rule) convert(text func(i int) string, want bool) (args map[string]any, ok bool) {
+	if len(r.vars) == 0 {
+		if want {
+			args = r.defaultArgs()
+		}
+		return args, true
+	}
+	if want {
+		args = make(map[string]any, len(r.vars)+len(r.Defaults))
+	}
+	for i, v := range r.vars {
+		val, err := v.conv.ToValue(text(i))
+		if err != nil {
+			return nil, false
+		}
+		if want {
+			args[v.name] = val
+		}
+	}
+	if want {
+		for k, d := range r.Defaults {
+			args[k] = d
+		}
+	}
+	return args, true
 }

@@ -71,6 +71,12 @@ type Rule struct {
 	// Rules of the endpoint, before this one in build order, whose
 	// defaults stand for this rule's values: a match redirects to them.
 	defaultRedirects []*Rule
+	// Every variable is a path segment of its own ("/user/<int:id>", not
+	// "/<a>.<b>" nor a path converter): when the index has walked a path
+	// to the rule, its edges have matched each variable's pattern against
+	// exactly the text the mux route would capture, so the match needs no
+	// second run of the route's regular expression (see matchState.try).
+	segVars bool
 }
 
 // ruleVar is one variable of a compiled rule.
@@ -140,6 +146,11 @@ type URLMap struct {
 	rules      []*Rule
 	byEndpoint map[string][]*Rule // build order
 	index      matcher
+	// The variables' anchored patterns, compiled once for the map: a
+	// table of rules has hundreds of variables but a handful of patterns,
+	// and a compiled expression is a few kilobytes that every garbage
+	// collection would scan.
+	patterns map[string]*regexp.Regexp
 }
 
 // NewURLMap returns an empty URLMap with the default converters.
@@ -409,6 +420,12 @@ func (m *URLMap) compile(r *Rule) error {
 		vi++
 	}
 	r.parts, r.staticPath = splitParts(toks, r.vars)
+	r.segVars = len(r.vars) <= maxSegVars
+	for _, p := range r.parts {
+		if !p.static && (p.final || len(p.weight.args) != 1 || len(p.weight.statics) != 0) {
+			r.segVars = false
+		}
+	}
 
 	route, err := m.newRoute(tpl.String())
 	if err != nil {
@@ -459,7 +476,7 @@ func (m *URLMap) makeVar(tok ruleToken) (ruleVar, error) {
 		}
 		if err == nil {
 			pattern := conv.Pattern()
-			re, cerr := regexp.Compile("^(?:" + pattern + ")$")
+			re, cerr := m.anchored(pattern)
 			switch {
 			case pattern == "":
 				err = errors.New("empty pattern")
@@ -473,6 +490,23 @@ func (m *URLMap) makeVar(tok ruleToken) (ruleVar, error) {
 		}
 	}
 	return ruleVar{}, fmt.Errorf("variable %q: converter %s(%s): %v", tok.name, name, tok.args, err)
+}
+
+// anchored returns pattern compiled as "^(?:pattern)$", shared by the
+// map's variables with that pattern (a Regexp is safe for concurrent use).
+func (m *URLMap) anchored(pattern string) (*regexp.Regexp, error) {
+	if re := m.patterns[pattern]; re != nil {
+		return re, nil
+	}
+	re, err := regexp.Compile("^(?:" + pattern + ")$")
+	if err != nil {
+		return nil, err
+	}
+	if m.patterns == nil {
+		m.patterns = make(map[string]*regexp.Regexp)
+	}
+	m.patterns[pattern] = re
+	return re, nil
 }
 
 // newRoute compiles a template on the map's mux router, turning mux's
