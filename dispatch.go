@@ -32,7 +32,11 @@ import (
 // torn down when the server closes that body, so a streaming view keeps its
 // request until the last chunk is out.
 func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (body gateway.Body) {
-	a.serving.Store(true)
+	if !a.serving.Load() {
+		// Loaded first: a store on every request would keep the App's
+		// cache line bouncing between the cores serving requests.
+		a.serving.Store(true)
+	}
 	r := a.newRequest(env)
 	defer func() {
 		if body == nil {
@@ -55,7 +59,6 @@ func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (b
 		r.err = err
 		resp = a.HandleException(r, err)
 	}
-	r.response = resp
 	r.inner = a.startResponse(r, resp, env, start)
 	return (*requestBody)(r)
 }
@@ -367,7 +370,7 @@ func (a *App) MakeResponse(r *Request, rv any) (*Response, error) {
 		return nil, fmt.Errorf("vial: the view function for %q did not return a valid response: "+
 			"it returned nil. Return a string, bytes, a map, a *Response, an error or another valid value", r.Endpoint)
 	}
-	resp, err := toResponse(rv)
+	resp, err := toResponse(r, rv)
 	if err != nil {
 		return nil, fmt.Errorf("%w (endpoint %q)", err, r.Endpoint)
 	}
@@ -452,7 +455,9 @@ func (a *App) DoTeardownRequest(r *Request, err error) {
 		fn := a.teardownRequest[i]
 		a.guard("a teardown-request function", func() error { fn(r, err); return nil })
 	}
-	RequestTearingDown.Send(a, &Teardown{Request: r, Err: err})
+	if RequestTearingDown.HasReceivers() { // the payload escapes: make it only for a listener
+		RequestTearingDown.Send(a, &Teardown{Request: r, Err: err})
+	}
 }
 
 // DoTeardownAppContext runs the teardown-appcontext functions, newest
@@ -462,7 +467,9 @@ func (a *App) DoTeardownAppContext(r *Request, err error) {
 		fn := a.teardownAppContext[i]
 		a.guard("a teardown-appcontext function", func() error { fn(r, err); return nil })
 	}
-	AppContextTearingDown.Send(a, &Teardown{Request: r, Err: err})
+	if AppContextTearingDown.HasReceivers() {
+		AppContextTearingDown.Send(a, &Teardown{Request: r, Err: err})
+	}
 	AppContextPopped.Send(a, r)
 }
 

@@ -58,6 +58,23 @@ type Request struct {
 	app        *App
 	routingErr error
 
+	lazy *lazyState // what is parsed on first use; nil until then
+
+	inner     gateway.Body // the response body, wrapped by requestBody
+	err       error        // the unhandled error that ended the request, for teardown
+	closed    bool
+	spareUsed bool // spare has been handed out
+
+	// spare is the first response made for the request (by MakeResponse,
+	// from what a view returned, unless it is a *Response), allocated with
+	// it: see newResponse.
+	spare Response
+}
+
+// lazyState is what a Request parses on first use: the query string, the
+// body, the form and the cookies. Most requests need none of it, so it is
+// allocated apart, when first asked for, keeping the Request itself small.
+type lazyState struct {
 	args       url.Values
 	argsErr    error
 	argsDone   bool
@@ -71,11 +88,26 @@ type Request struct {
 	dataDone   bool
 	cookies    map[string]string
 	cookieDone bool
+}
 
-	inner    gateway.Body // the response body, wrapped by requestBody
-	err      error        // the unhandled error that ended the request, for teardown
-	closed   bool
-	response *Response
+// parsed returns r's lazily parsed state, allocating it on first use.
+func (r *Request) parsed() *lazyState {
+	if r.lazy == nil {
+		r.lazy = new(lazyState)
+	}
+	return r.lazy
+}
+
+// newResponse returns a new 200 response for r: the first time, r's
+// spare one, which costs no allocation of its own; a nil r (outside a
+// request) gets a response of its own.
+func (r *Request) newResponse() *Response {
+	if r == nil || r.spareUsed {
+		return newResponse()
+	}
+	r.spareUsed = true
+	r.spare.init()
+	return &r.spare
 }
 
 // App returns the application handling the request (Flask's current_app).
@@ -117,17 +149,18 @@ func (r *Request) Host() string {
 // Args returns the query string's values (Flask's request.args). A query
 // string that is not valid percent-encoding is answered with a 400.
 func (r *Request) Args() url.Values {
-	if !r.argsDone {
-		r.argsDone = true
-		r.args, r.argsErr = url.ParseQuery(r.Environ.QueryString)
-		if r.argsErr != nil {
-			r.argsErr = &HTTPError{Code: http.StatusBadRequest, Description: "The query string is not valid: " + r.argsErr.Error(), Err: r.argsErr}
+	p := r.parsed()
+	if !p.argsDone {
+		p.argsDone = true
+		p.args, p.argsErr = url.ParseQuery(r.Environ.QueryString)
+		if p.argsErr != nil {
+			p.argsErr = &HTTPError{Code: http.StatusBadRequest, Description: "The query string is not valid: " + p.argsErr.Error(), Err: p.argsErr}
 		}
 	}
-	if r.argsErr != nil {
-		panic(r.argsErr)
+	if p.argsErr != nil {
+		panic(p.argsErr)
 	}
-	return r.args
+	return p.args
 }
 
 // Mimetype returns the request's Content-Type without parameters.
@@ -204,16 +237,17 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 // same bytes. Its error is a 413 *HTTPError past MAX_CONTENT_LENGTH, or a 400
 // when the body could not be read.
 func (r *Request) ReadData() ([]byte, error) {
-	if !r.dataDone {
-		r.dataDone = true
-		r.data, r.dataErr = io.ReadAll(r.Stream())
-		if r.dataErr != nil {
-			if _, ok := httpErrorOf(r.dataErr); !ok {
-				r.dataErr = &HTTPError{Code: http.StatusBadRequest, Description: "The request body could not be read.", Err: r.dataErr}
+	p := r.parsed()
+	if !p.dataDone {
+		p.dataDone = true
+		p.data, p.dataErr = io.ReadAll(r.Stream())
+		if p.dataErr != nil {
+			if _, ok := httpErrorOf(p.dataErr); !ok {
+				p.dataErr = &HTTPError{Code: http.StatusBadRequest, Description: "The request body could not be read.", Err: p.dataErr}
 			}
 		}
 	}
-	return r.data, r.dataErr
+	return p.data, p.dataErr
 }
 
 // Data returns the whole body (Flask's get_data), answering a body over
@@ -301,43 +335,44 @@ const multipartMemory = 32 << 20
 // wrong, or a 413 past MAX_CONTENT_LENGTH. A body of another type is not an
 // error: the form is empty.
 func (r *Request) ParseForm() error {
-	if r.formDone {
-		return r.formErr
+	p := r.parsed()
+	if p.formDone {
+		return p.formErr
 	}
-	r.formDone = true
-	r.form = url.Values{}
+	p.formDone = true
+	p.form = url.Values{}
 	switch r.Mimetype() {
 	case "application/x-www-form-urlencoded":
 		data, err := r.ReadData()
 		if err != nil {
-			r.formErr = err
+			p.formErr = err
 			return err
 		}
 		form, err := url.ParseQuery(string(data))
 		if err != nil {
-			r.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The form data is not valid: " + err.Error(), Err: err}
-			return r.formErr
+			p.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The form data is not valid: " + err.Error(), Err: err}
+			return p.formErr
 		}
-		r.form = form
+		p.form = form
 	case "multipart/form-data":
 		_, params, _ := mime.ParseMediaType(r.Environ.ContentType)
 		boundary := params["boundary"]
 		if boundary == "" {
-			r.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form has no boundary."}
-			return r.formErr
+			p.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form has no boundary."}
+			return p.formErr
 		}
 		mf, err := multipart.NewReader(r.Stream(), boundary).ReadForm(multipartMemory)
 		if err != nil {
 			if he, ok := httpErrorOf(err); ok {
-				r.formErr = he
+				p.formErr = he
 			} else {
-				r.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form is not valid: " + err.Error(), Err: err}
+				p.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form is not valid: " + err.Error(), Err: err}
 			}
-			return r.formErr
+			return p.formErr
 		}
-		r.multipart = mf
-		r.form = url.Values(mf.Value)
-		r.files = mf.File
+		p.multipart = mf
+		p.form = url.Values(mf.Value)
+		p.files = mf.File
 	}
 	return nil
 }
@@ -349,7 +384,7 @@ func (r *Request) Form() url.Values {
 	if err := r.ParseForm(); err != nil {
 		panic(err)
 	}
-	return r.form
+	return r.lazy.form
 }
 
 // Files returns the uploaded files of a multipart form, by field name
@@ -358,7 +393,7 @@ func (r *Request) Files() map[string][]*multipart.FileHeader {
 	if err := r.ParseForm(); err != nil {
 		panic(err)
 	}
-	return r.files
+	return r.lazy.files
 }
 
 // File returns the first file uploaded under field, or nil.
@@ -387,18 +422,19 @@ func (r *Request) Cookie(name string) string {
 // Cookies returns every cookie the client sent, by name (the first of a
 // repeated name wins).
 func (r *Request) Cookies() map[string]string {
-	if !r.cookieDone {
-		r.cookieDone = true
-		r.cookies = map[string]string{}
+	p := r.parsed()
+	if !p.cookieDone {
+		p.cookieDone = true
+		p.cookies = map[string]string{}
 		if len(r.Header["Cookie"]) > 0 {
 			for _, c := range (&http.Request{Header: r.Header}).Cookies() {
-				if _, seen := r.cookies[c.Name]; !seen {
-					r.cookies[c.Name] = c.Value
+				if _, seen := p.cookies[c.Name]; !seen {
+					p.cookies[c.Name] = c.Value
 				}
 			}
 		}
 	}
-	return r.cookies
+	return p.cookies
 }
 
 // URLFor builds a URL for endpoint within this request: relative to the
@@ -415,8 +451,8 @@ func (r *Request) URLFor(endpoint string, args ...any) string {
 // cleanup releases what parsing the request left behind (multipart
 // temporary files).
 func (r *Request) cleanup() {
-	if r.multipart != nil {
-		r.multipart.RemoveAll()
+	if r.lazy != nil && r.lazy.multipart != nil {
+		r.lazy.multipart.RemoveAll()
 	}
 }
 

@@ -46,7 +46,11 @@ type Response struct {
 	err     error // a failure to build the response (JSON encoding), reported by MakeResponse
 	readErr error // a failure of the reader body
 
-	headerBuf [4]gateway.Header // Header's first backing array: most responses need no more
+	// Header's first backing array. Most responses need no more (a
+	// Content-Type, a Content-Length and one other: Location, Allow,
+	// Set-Cookie); three keep a Request and its spare response within
+	// 512 bytes, the largest allocation without a type header.
+	headerBuf [3]gateway.Header
 }
 
 type bodyKind uint8
@@ -60,9 +64,15 @@ const (
 )
 
 func newResponse() *Response {
-	r := &Response{StatusCode: http.StatusOK}
-	r.Header = r.headerBuf[:0]
+	r := &Response{}
+	r.init()
 	return r
+}
+
+// init makes a zero Response a new 200 response.
+func (r *Response) init() {
+	r.StatusCode = http.StatusOK
+	r.Header = r.headerBuf[:0]
 }
 
 // NewResponse returns a 200 response with body and the given mimetype
@@ -343,7 +353,11 @@ func (b *streamedBody) Close() error {
 // sorted keys. If v cannot be encoded, the response carries the error and
 // [App.MakeResponse] reports it (a 500).
 func JSON(v any) *Response {
-	r := newResponse()
+	return jsonResponse(newResponse(), v)
+}
+
+// jsonResponse makes r, a new response, the JSON response for v.
+func jsonResponse(r *Response, v any) *Response {
 	r.Header = append(r.Header, gateway.Header{Name: "Content-Type", Value: "application/json"})
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -385,7 +399,7 @@ func MakeResponse(args ...any) *Response {
 	if len(args) == 0 || len(args) > 3 {
 		panic(fmt.Sprintf("vial: MakeResponse takes (body), (body, status), (body, headers) or (body, status, headers), not %d values", len(args)))
 	}
-	resp, err := toResponse(args[0])
+	resp, err := toResponse(nil, args[0])
 	if err != nil {
 		resp = newResponse()
 		resp.err = err
@@ -430,9 +444,10 @@ func applyHeaders(resp *Response, h any) bool {
 	return true
 }
 
-// toResponse converts what a view returned. A nil or an error is not
-// converted here: the pipeline handles those before.
-func toResponse(rv any) (*Response, error) {
+// toResponse converts what a view returned, for req (nil outside a
+// request). A nil or an error is not converted here: the pipeline handles
+// those before.
+func toResponse(req *Request, rv any) (*Response, error) {
 	switch v := rv.(type) {
 	case *Response:
 		if v == nil {
@@ -443,45 +458,45 @@ func toResponse(rv any) (*Response, error) {
 		}
 		return v, nil
 	case string:
-		r := newResponse()
+		r := req.newResponse()
 		r.Header = append(r.Header, gateway.Header{Name: "Content-Type", Value: "text/html; charset=utf-8"})
 		r.kind, r.text = kindText, v
 		return r, nil
 	case []byte:
-		r := newResponse()
+		r := req.newResponse()
 		r.Header = append(r.Header, gateway.Header{Name: "Content-Type", Value: "text/html; charset=utf-8"})
 		r.data = v
 		return r, nil
 	case *HTTPError:
 		return v.GetResponse(), nil
 	case map[string]any:
-		return checked(JSON(v))
+		return checked(jsonResponse(req.newResponse(), v))
 	case iter.Seq[[]byte]:
-		return streamed(v), nil
+		return streamed(req.newResponse(), v), nil
 	case func(func([]byte) bool):
-		return streamed(v), nil
+		return streamed(req.newResponse(), v), nil
 	case iter.Seq[string]:
-		return streamed(stringChunks(v)), nil
+		return streamed(req.newResponse(), stringChunks(v)), nil
 	case func(func(string) bool):
-		return streamed(stringChunks(v)), nil
+		return streamed(req.newResponse(), stringChunks(v)), nil
 	case io.Reader:
-		r := newResponse()
+		r := req.newResponse()
 		r.SetMimetype("")
 		r.SetReader(v)
 		return r, nil
 	case gateway.Application:
-		r := newResponse()
+		r := req.newResponse()
 		r.kind, r.app = kindApp, v
 		return r, nil
 	case http.Handler:
-		r := newResponse()
+		r := req.newResponse()
 		r.kind, r.app = kindApp, gateway.FromHandler(v)
 		return r, nil
 	}
 	if rv != nil {
 		switch reflect.TypeOf(rv).Kind() {
 		case reflect.Map, reflect.Slice, reflect.Array:
-			return checked(JSON(rv))
+			return checked(jsonResponse(req.newResponse(), rv))
 		}
 	}
 	return nil, fmt.Errorf("vial: a view may return a string, []byte, map, slice, *Response, iterator, io.Reader, error or gateway.Application, not %T", rv)
@@ -494,8 +509,8 @@ func checked(r *Response) (*Response, error) {
 	return r, nil
 }
 
-func streamed(seq iter.Seq[[]byte]) *Response {
-	r := newResponse()
+// streamed makes r, a new response, the stream of seq's chunks.
+func streamed(r *Response, seq iter.Seq[[]byte]) *Response {
 	r.SetMimetype("")
 	r.kind, r.stream = kindStream, seq
 	return r

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/textproto"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -429,9 +430,20 @@ func (x *exchange) sendHeaders() {
 	x.sent = true
 	hdr := x.w.Header()
 	haveType := false
-	for _, f := range x.headers {
-		hdr.Add(f.Name, f.Value)
-		haveType = haveType || len(f.Name) == len("Content-Type") && strings.EqualFold(f.Name, "Content-Type")
+	// hdr.Add, with the values of the fields new to hdr sharing one
+	// backing array: one allocation for the whole response, not one for
+	// each field. Each slice is capped at its one value, so that appending
+	// to it later copies instead of overwriting its neighbour.
+	values := make([]string, len(x.headers))
+	for i, f := range x.headers {
+		name := canonicalName(f.Name)
+		if old := hdr[name]; len(old) > 0 {
+			hdr[name] = append(old, f.Value)
+		} else {
+			values[i] = f.Value
+			hdr[name] = values[i : i+1 : i+1]
+		}
+		haveType = haveType || name == "Content-Type"
 	}
 	if !haveType {
 		if _, ok := hdr["Content-Type"]; !ok {
@@ -444,6 +456,17 @@ func (x *exchange) sendHeaders() {
 		hdr.Set("Content-Length", strconv.FormatInt(x.contentLength, 10))
 	}
 	x.w.WriteHeader(x.code)
+}
+
+// canonicalName is textproto.CanonicalMIMEHeaderKey (what hdr.Add does to
+// a name), without its scan for the names that responses carry most,
+// which applications write in canonical form.
+func canonicalName(name string) string {
+	switch name {
+	case "Content-Type", "Content-Length", "Location", "Set-Cookie", "Cache-Control", "Vary", "Allow":
+		return name
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
 // write is the write callable. It sends p and flushes it; as PEP 3333 has
