@@ -34,8 +34,8 @@ type App struct {
 	// like Flask(__name__).
 	Name string
 	// Config holds settings, Flask's app.config: DEBUG, TESTING,
-	// MAX_CONTENT_LENGTH, SERVER_NAME, APPLICATION_ROOT,
-	// PREFERRED_URL_SCHEME, and the application's own.
+	// PROPAGATE_EXCEPTIONS, MAX_CONTENT_LENGTH, SERVER_NAME,
+	// APPLICATION_ROOT, PREFERRED_URL_SCHEME, and the application's own.
 	Config Config
 	// URLMap holds the URL rules; URLMap.Converters takes custom converters.
 	URLMap *URLMap
@@ -87,6 +87,7 @@ func defaultConfig() Config {
 		"SERVER_NAME":          "",
 		"APPLICATION_ROOT":     "/",
 		"PREFERRED_URL_SCHEME": "http",
+		"PROPAGATE_EXCEPTIONS": nil,
 	}
 }
 

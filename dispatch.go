@@ -292,8 +292,18 @@ func (a *App) callErrorHandler(fn ErrorHandlerFunc, r *Request, err error) (rv a
 // with its stack, and makes a 500 response, from the handler registered for
 // 500 if there is one (given a 500 *HTTPError whose Err is the original),
 // finalized as usual so after-request functions still apply.
+//
+// When exceptions propagate (Config PROPAGATE_EXCEPTIONS, or by default
+// DEBUG or TESTING, as in Flask) it panics with the error instead, after
+// GotRequestException, so that the development server's debugger shows it;
+// the request is still torn down.
 func (a *App) HandleException(r *Request, err error) *Response {
 	GotRequestException.Send(a, &RequestError{Request: r, Err: err})
+	if a.propagateExceptions() {
+		// Debug mode: the dev server's debugger shows the error instead.
+		// ServeGateway tears the request down on the way out.
+		panic(err)
+	}
 	a.logException(r, err)
 	serverError := &HTTPError{Code: http.StatusInternalServerError, Err: err}
 	var rv any = serverError
@@ -516,4 +526,13 @@ func panicked(v any) error {
 		panic(v) // the server's own signal to drop the connection
 	}
 	return &PanicError{Value: v, Stack: debug.Stack()}
+}
+
+// propagateExceptions reports whether unhandled errors go up to the server
+// (its debugger) instead of becoming a 500 here.
+func (a *App) propagateExceptions() bool {
+	if v, ok := a.Config["PROPAGATE_EXCEPTIONS"].(bool); ok {
+		return v
+	}
+	return a.Config.Bool("DEBUG") || a.Config.Bool("TESTING")
 }

@@ -57,6 +57,9 @@ func (e *events) take() []string {
 	return out
 }
 
+// quietLogger discards what it is given.
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 // quietApp returns an App whose error log goes to buf.
 func quietApp(buf *bytes.Buffer) *vial.App {
 	app := vial.New("test")
