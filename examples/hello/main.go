@@ -1,16 +1,12 @@
 // Command hello is vial's hello world: a page, a route with a converter,
-// and a JSON endpoint.
+// and a JSON endpoint, with Flask's command line.
 //
-//	go run ./examples/hello             # http://127.0.0.1:5000
-//	go run ./examples/hello -addr :8080
+//	go run ./examples/hello run            # http://127.0.0.1:5000
+//	go run ./examples/hello run --debug    # with the debugger and the reloader
+//	go run ./examples/hello routes
 package main
 
 import (
-	"flag"
-	"log"
-	"net/http"
-	"time"
-
 	"github.com/vial-go/vial"
 )
 
@@ -18,26 +14,28 @@ import (
 // in-process.
 func newApp() *vial.App {
 	app := vial.New("hello")
-
-	app.Route("/")(func(r *vial.Request) any {
-		return "Hello, World!"
-	})
-	app.Get("/hello/<name>", func(r *vial.Request) any {
-		return "Hello, " + r.ViewArgs["name"].(string) + "!"
-	})
-	app.Get("/user/<int(min=1):id>", func(r *vial.Request) any {
-		return map[string]any{
-			"id":   r.ViewArgs["id"],
-			"self": r.URLFor("user", "id", r.ViewArgs["id"], vial.External(true)),
-		}
-	}, vial.Endpoint("user"))
+	app.Route("/")(index) // the endpoint is the function's name: "index"
+	app.Get("/hello/<name>", hello)
+	app.Get("/user/<int(min=1):id>", user)
 	return app
 }
 
+func index(r *vial.Request) any {
+	return "Hello, World!"
+}
+
+func hello(r *vial.Request) any {
+	return "Hello, " + r.ViewArgs["name"].(string) + "!"
+}
+
+func user(r *vial.Request) any {
+	id := r.ViewArgs["id"].(int)
+	return map[string]any{ // a map is sent as JSON
+		"id":   id,
+		"self": r.URLFor("user", "id", id, vial.External(true)),
+	}
+}
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:5000", "address to listen on")
-	flag.Parse()
-	srv := &http.Server{Addr: *addr, Handler: newApp(), ReadHeaderTimeout: 10 * time.Second}
-	log.Printf("serving hello on http://%s", *addr)
-	log.Fatal(srv.ListenAndServe())
+	newApp().Main()
 }
