@@ -450,7 +450,10 @@ func (b *requestBody) Close() error {
 	}
 	r.closed = true
 	a := r.app
-	err := a.guard("closing the response body", func() error { return r.inner.Close() })
+	var err error
+	if r.inner != nil { // nil when the request failed before it had a body
+		err = a.guard("closing the response body", func() error { return r.inner.Close() })
+	}
 	a.DoTeardownRequest(r, r.err)
 	a.DoTeardownAppContext(r, r.err)
 	r.cleanup()

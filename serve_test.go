@@ -2,7 +2,9 @@ package vial_test
 
 import (
 	"bufio"
+	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,6 +38,8 @@ func debugApp() *vial.App {
 func TestDebugModeHandsUnhandledErrorsToTheDebugger(t *testing.T) {
 	app := debugApp()
 	app.Config["DEBUG"] = true
+	var logs bytes.Buffer
+	app.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	var failed atomic.Int32
 	app.TeardownRequest(func(r *vial.Request, err error) {
 		if err != nil {
@@ -56,6 +60,7 @@ func TestDebugModeHandsUnhandledErrorsToTheDebugger(t *testing.T) {
 	assert.Contains(t, string(body), "serve_test.go", "the page shows the view's own frame")
 	assert.Contains(t, string(body), "the debugger shows this line")
 	assert.Equal(t, int32(1), failed.Load(), "the request is torn down with its error")
+	assert.NotContains(t, logs.String(), "panic", "tearing down logs no second failure")
 
 	// Without debug mode the same panic is a plain 500.
 	app2 := debugApp()
