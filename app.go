@@ -3,12 +3,14 @@ package vial
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,7 +106,8 @@ func (c Config) Bool(key string) bool {
 }
 
 // Int returns the value under key as an int64 when it is an integer of any
-// size, and whether it is one.
+// size, a float holding a whole number (as JSON decoding gives), or a
+// string of digits, and whether it is one.
 func (c Config) Int(key string) (int64, bool) {
 	v := reflect.ValueOf(c[key])
 	switch v.Kind() {
@@ -112,13 +115,32 @@ func (c Config) Int(key string) (int64, bool) {
 		return v.Int(), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return int64(v.Uint()), true
+	case reflect.Float32, reflect.Float64:
+		// Configuration read from JSON holds numbers as float64.
+		if f := v.Float(); f == math.Trunc(f) && math.Abs(f) < 1<<62 {
+			return int64(f), true
+		}
+	case reflect.String:
+		if n, err := strconv.ParseInt(strings.TrimSpace(v.String()), 10, 64); err == nil {
+			return n, true
+		}
 	}
 	return 0, false
 }
 
-// maxContentLength is MAX_CONTENT_LENGTH, or -1 for no limit.
+// maxContentLength is MAX_CONTENT_LENGTH, or -1 for no limit. A value
+// that is not a whole number is a configuration mistake: it panics (a 500
+// naming the key) rather than leave request bodies unlimited.
 func (a *App) maxContentLength() int64 {
-	if n, ok := a.Config.Int("MAX_CONTENT_LENGTH"); ok && n >= 0 {
+	if a.Config["MAX_CONTENT_LENGTH"] == nil {
+		return -1
+	}
+	n, ok := a.Config.Int("MAX_CONTENT_LENGTH")
+	if !ok {
+		panic(fmt.Sprintf("vial: Config[\"MAX_CONTENT_LENGTH\"] is %#v; it must be a whole number of bytes, or nil for no limit",
+			a.Config["MAX_CONTENT_LENGTH"]))
+	}
+	if n >= 0 {
 		return n
 	}
 	return -1
@@ -135,12 +157,18 @@ func (a *App) logger() *slog.Logger {
 type RouteOption func(*Rule)
 
 // Methods sets the HTTP methods a rule answers (GET by default). HEAD is
-// added whenever GET is there, and OPTIONS is answered automatically.
+// added whenever GET is there, and OPTIONS is answered automatically unless
+// it is listed: a view that names OPTIONS answers it itself (a CORS
+// preflight, say), as in Flask.
 func Methods(methods ...string) RouteOption {
 	return func(r *Rule) {
 		r.Methods = nil
 		for _, m := range methods {
-			r.Methods = append(r.Methods, strings.ToUpper(m))
+			m = strings.ToUpper(m)
+			r.Methods = append(r.Methods, m)
+			if m == "OPTIONS" {
+				r.ProvideAutomaticOptions = false
+			}
 		}
 	}
 }
@@ -230,9 +258,19 @@ func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) 
 	}
 	if view != nil {
 		pc := reflect.ValueOf(view).Pointer()
-		if old, ok := a.viewFunctions[r.Endpoint]; ok && a.viewNames[r.Endpoint] != pc {
-			panic(fmt.Sprintf("vial: rule %q: view function %s is overwriting the existing view %s for endpoint %q",
-				rule, funcName(pc), funcName(reflect.ValueOf(old).Pointer()), r.Endpoint))
+		if old, ok := a.viewFunctions[r.Endpoint]; ok {
+			if a.viewNames[r.Endpoint] != pc {
+				panic(fmt.Sprintf("vial: rule %q: view function %s is overwriting the existing view %s for endpoint %q",
+					rule, funcName(pc), funcName(reflect.ValueOf(old).Pointer()), r.Endpoint))
+			}
+			if boundFunc(pc) {
+				// Go cannot compare function values: two method values of one
+				// method (users.List, admins.List), or two closures of one
+				// literal, share their code and may still differ.
+				panic(fmt.Sprintf("vial: rule %q: %s is already the view of endpoint %q and may be bound to "+
+					"other values there (a method value or a closure); name the endpoints apart with vial.Endpoint",
+					rule, funcName(pc), r.Endpoint))
+			}
 		}
 	}
 	a.URLMap.Add(r)
@@ -260,6 +298,13 @@ func endpointFor(view View, rule string) string {
 		return rule
 	}
 	return name[strings.LastIndexByte(name, '.')+1:]
+}
+
+// boundFunc reports whether the function at pc is a method value or a
+// closure, whose identity its code does not give.
+func boundFunc(pc uintptr) bool {
+	name := funcName(pc)
+	return strings.HasSuffix(name, "-fm") || anonymousFunc.MatchString(name[strings.LastIndexByte(name, '/')+1:])
 }
 
 func funcName(pc uintptr) string {

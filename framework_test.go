@@ -592,3 +592,77 @@ func TestPanicsPastThePipelineStillTearDown(t *testing.T) {
 		assert.Equal(t, int32(2), teardowns.Load(), wrap.name)
 	}
 }
+
+type lister struct{ what string }
+
+func (l *lister) List(r *vial.Request) any { return "list of " + l.what }
+
+func TestTwoMethodValuesOfOneMethodCannotShareAnEndpoint(t *testing.T) {
+	app := vial.New("test")
+	users, admins := &lister{"users"}, &lister{"admins"}
+	app.Get("/users", users.List)
+	defer func() {
+		v := recover()
+		require.NotNil(t, v, "the second registration must not silently replace the first")
+		assert.Contains(t, fmt.Sprint(v), `"/admins"`)
+		assert.Contains(t, fmt.Sprint(v), "vial.Endpoint")
+	}()
+	app.Get("/admins", admins.List)
+}
+
+func TestAViewListingOptionsAnswersIt(t *testing.T) {
+	app := vial.New("test")
+	app.Route("/api", vial.Methods("GET", "OPTIONS"))(func(r *vial.Request) any {
+		if r.Method == "OPTIONS" {
+			return vial.MakeResponse("", 204, map[string]string{"Access-Control-Allow-Origin": "*"})
+		}
+		return "data"
+	})
+	rec := do(t, app, "OPTIONS", "/api")
+	assert.Equal(t, 204, rec.Code)
+	assert.Equal(t, "*", rec.Header().Get("Access-Control-Allow-Origin"))
+}
+
+func TestNoBodyStatusesSendNoBody(t *testing.T) {
+	app := vial.New("test")
+	closed := 0
+	app.Delete("/thing", func(r *vial.Request) any {
+		resp := vial.MakeResponse(map[string]any{"deleted": 1}, 204)
+		resp.CallOnClose(func() { closed++ })
+		return resp
+	})
+	resp := app.TestClient().Delete("/thing")
+	assert.Equal(t, 204, resp.StatusCode)
+	assert.Empty(t, resp.Body)
+	assert.NoError(t, resp.Err)
+	assert.Equal(t, 1, closed, "the unsent body is still closed")
+}
+
+func TestMakeResponseKeepsRepeatedHeaders(t *testing.T) {
+	resp := vial.MakeResponse("x", gateway.Headers{{Name: "Set-Cookie", Value: "a=1"}, {Name: "Set-Cookie", Value: "b=2"}})
+	assert.Equal(t, []string{"a=1", "b=2"}, resp.Header.Values("Set-Cookie"))
+}
+
+func TestRedirectsOtherThan307And308BecomeGET(t *testing.T) {
+	app := vial.New("test")
+	app.Put("/old", func(r *vial.Request) any { return vial.Redirect("/new") })
+	app.Route("/new", vial.Methods("GET", "PUT"))(func(r *vial.Request) any { return r.Method })
+	c := app.TestClient()
+	c.FollowRedirects = true
+	assert.Equal(t, "GET", c.Put("/old", vial.WithBody("text/plain", []byte("x"))).Text())
+}
+
+func TestMaxContentLengthFromJSONConfig(t *testing.T) {
+	app := vial.New("test")
+	app.Logger = quietLogger()
+	app.Post("/", func(r *vial.Request) any { return fmt.Sprint(len(r.Data())) })
+	app.Config["MAX_CONTENT_LENGTH"] = float64(10) // as encoding/json decodes a number
+	assert.Equal(t, 413, do(t, app, "POST", "/", strings.Repeat("x", 50)).Code)
+	assert.Equal(t, "5", do(t, app, "POST", "/", "xxxxx").Body.String())
+
+	app2 := vial.New("test")
+	app2.Logger = quietLogger()
+	app2.Post("/", func(r *vial.Request) any { return fmt.Sprint(len(r.Data())) })
+	app2.Config["MAX_CONTENT_LENGTH"] = "ten"
+	assert.Equal(t, 500, do(t, app2, "POST", "/", "xxxxx").Code, "a bad limit fails closed")
+}

@@ -256,11 +256,23 @@ func (r *Response) ServeGateway(env *gateway.Environ, start gateway.StartRespons
 		r.Header = append(r.Header, gateway.Header{Name: "Content-Length", Value: strconv.Itoa(r.byteLen())})
 	}
 	start(r.Status(), r.Header)
+	if noBodyStatus(r.StatusCode) {
+		// 1xx, 204 and 304 have no body whatever the view gave: it is
+		// closed unsent, as werkzeug's get_app_iter drops it.
+		return (*unsentBody)(r)
+	}
 	if r.kind == kindBytes || r.kind == kindText {
 		return (*memoryBody)(r)
 	}
 	return (*streamedBody)(r)
 }
+
+// unsentBody is the body of a response whose status allows none.
+type unsentBody Response
+
+func (b *unsentBody) Chunks(func([]byte) bool) {}
+
+func (b *unsentBody) Close() error { return (*streamedBody)(b).Close() }
 
 func noBodyStatus(code int) bool { return code < 200 || code == 204 || code == 304 }
 
@@ -391,8 +403,8 @@ func Redirect(location string, code ...int) *Response {
 // status), (body, headers), (body, status, headers). body is anything a view
 // may return (see [App.MakeResponse]); status is an int or a status line
 // ("202 ACCEPTED"); headers are a map[string]string, an [net/http.Header] or
-// [gateway.Headers], added to (or, for a Response body, replacing) the
-// body's headers.
+// [gateway.Headers]; each name given replaces that header of the body's
+// response, all its values kept (two Set-Cookie fields stay two).
 //
 // It panics on arguments of other shapes, a programming error.
 func MakeResponse(args ...any) *Response {
@@ -435,8 +447,13 @@ func applyHeaders(resp *Response, h any) bool {
 			}
 		}
 	case gateway.Headers:
+		replaced := map[string]bool{}
 		for _, f := range h {
-			resp.Header.Set(f.Name, f.Value)
+			if key := http.CanonicalHeaderKey(f.Name); !replaced[key] {
+				resp.Header.Del(f.Name)
+				replaced[key] = true
+			}
+			resp.Header.Add(f.Name, f.Value)
 		}
 	default:
 		return false

@@ -48,8 +48,10 @@ const maxRedirects = 10
 // A panic that comes out of the App (a contract violation, a streaming body
 // failing halfway, a bug in vial) is passed on to the test once the body
 // has been closed, with its original value and stack, so that the test fails
-// where the problem is. (Panics in views and hooks do not get that far: the
-// App turns them into 500 responses, as it does in production.) A failure
+// where the problem is. Panics in views and hooks get that far only when the
+// App propagates errors (Config TESTING or DEBUG set, or
+// PROPAGATE_EXCEPTIONS, as in Flask); otherwise the App turns them into 500
+// responses, as it does in production. A failure
 // that a server reports without a panic, such as a body shorter than its
 // Content-Length, is recorded in [TestResponse.Err].
 //
@@ -617,8 +619,10 @@ func (t *testRequest) redirect(resp *TestResponse) *testRequest {
 	if next.rawPath == "" {
 		next.rawPath = "/"
 	}
-	if resp.StatusCode == http.StatusSeeOther && t.method != http.MethodHead ||
-		(resp.StatusCode == http.StatusMovedPermanently || resp.StatusCode == http.StatusFound) && t.method == http.MethodPost {
+	// As werkzeug's client and net/http's do: only 307 and 308 repeat the
+	// method and body; the others become a GET (HEAD stays HEAD).
+	if resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect &&
+		t.method != http.MethodHead {
 		next.method = http.MethodGet
 		next.bodySet, next.body, next.contentType = false, nil, ""
 		next.header = t.header.Clone()
