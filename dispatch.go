@@ -45,10 +45,18 @@ func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (b
 			// the request must still be torn down.
 			v := recover()
 			if r.err == nil {
-				r.err = &PanicError{Value: v, Stack: debug.Stack()}
+				if v != nil {
+					r.err = &PanicError{Value: v, Stack: debug.Stack()}
+				} else {
+					r.err = errGoexit
+				}
 			}
 			(*requestBody)(r).Close()
-			panic(v)
+			if v != nil {
+				panic(v)
+			}
+			// v is nil after runtime.Goexit (t.Fatal in a view under test),
+			// which carries on unwinding by itself.
 		}
 	}()
 	resp, err := (*Response)(nil), AppContextPushed.emit(a, r)
@@ -105,7 +113,7 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 	if r.Header == nil {
 		r.Header = http.Header{}
 	}
-	rule, args, err := a.URLMap.Match(r.Path, r.Method)
+	rule, args, err := a.match(r)
 	if err != nil {
 		r.routingErr = a.absoluteRedirect(r, err)
 		return r
@@ -113,6 +121,20 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 	r.URLRule, r.Endpoint, r.ViewArgs = rule, rule.Endpoint, args
 	return r
 }
+
+// match matches the request's URL. A panic there (in a custom converter)
+// is kept as the routing error, so that it is handled like any panic in the
+// request: error handlers, then a 500.
+func (a *App) match(r *Request) (rule *Rule, args map[string]any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rule, args, err = nil, nil, panicked(v)
+		}
+	}()
+	return a.URLMap.Match(r.Path, r.Method)
+}
+
+var errGoexit = errors.New("vial: the request's goroutine exited (runtime.Goexit)")
 
 // absoluteRedirect makes a routing redirect's Location absolute and keeps
 // the query string, as werkzeug does.
@@ -348,14 +370,11 @@ func (a *App) FinalizeRequest(r *Request, rv any, fromErrorHandler bool) (*Respo
 	}
 	if err != nil {
 		if !fromErrorHandler {
+			processed.discard() // another response will be sent: close this one's body
 			return nil, err
 		}
 		a.logger().Error("vial: request finalizing failed with an error while handling an error",
 			"path", r.Path, "error", err)
-		if processed != nil {
-			return processed, nil
-		}
-		return resp, nil
 	}
 	return processed, nil
 }
@@ -389,21 +408,26 @@ func (a *App) MakeResponse(r *Request, rv any) (*Response, error) {
 }
 
 // ProcessResponse runs the after-request functions on resp, newest
-// registration first, each getting the response the previous one returned.
-// A panic in one, or a nil response, is an error (a 500 for the client).
+// registration first, each getting the response the previous one returned;
+// a response one of them replaces is closed unsent. A panic in one, or a nil
+// response, is an error (a 500 for the client); the response it returns
+// then is the last one a function gave.
 func (a *App) ProcessResponse(r *Request, resp *Response) (out *Response, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			out, err = nil, panicked(v)
+			out, err = resp, panicked(v)
 		}
 	}()
 	for i := len(a.afterRequest) - 1; i >= 0; i-- {
 		next := a.afterRequest[i](r, resp)
 		if next == nil {
-			return nil, fmt.Errorf("vial: an after-request function returned a nil response for %q", r.Path)
+			return resp, fmt.Errorf("vial: an after-request function returned a nil response for %q", r.Path)
 		}
 		if next.Request == nil {
 			next.Request = r
+		}
+		if next != resp {
+			resp.discard()
 		}
 		resp = next
 	}

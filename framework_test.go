@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -665,4 +666,66 @@ func TestMaxContentLengthFromJSONConfig(t *testing.T) {
 	app2.Post("/", func(r *vial.Request) any { return fmt.Sprint(len(r.Data())) })
 	app2.Config["MAX_CONTENT_LENGTH"] = "ten"
 	assert.Equal(t, 500, do(t, app2, "POST", "/", "xxxxx").Code, "a bad limit fails closed")
+}
+
+func TestSemicolonsStayInQueryValues(t *testing.T) {
+	app := vial.New("test")
+	app.Get("/", func(r *vial.Request) any { return r.Args().Get("a") + "|" + r.Args().Get("b") })
+	assert.Equal(t, "1;b=2|", do(t, app, "GET", "/?a=1;b=2").Body.String())
+}
+
+func TestAReplacedOrFailedResponseIsClosed(t *testing.T) {
+	app := vial.New("test")
+	app.Logger = quietLogger()
+	var closed []string
+	app.Get("/", func(r *vial.Request) any {
+		resp := vial.MakeResponse("original")
+		resp.CallOnClose(func() { closed = append(closed, "original") })
+		return resp
+	})
+	app.AfterRequest(func(r *vial.Request, resp *vial.Response) *vial.Response {
+		if r.Args().Get("fail") != "" {
+			panic("after-request failed")
+		}
+		return vial.MakeResponse("replacement")
+	})
+	assert.Equal(t, "replacement", do(t, app, "GET", "/").Body.String())
+	assert.Equal(t, []string{"original"}, closed)
+	closed = nil
+	assert.Equal(t, 500, do(t, app, "GET", "/?fail=1").Code)
+	assert.Equal(t, []string{"original"}, closed)
+}
+
+type panickyConverter struct{}
+
+func (panickyConverter) Pattern() string               { return `[a-z]+` }
+func (panickyConverter) ToValue(s string) (any, error) { panic("converter bug") }
+func (panickyConverter) ToURL(v any) (string, error)   { return fmt.Sprint(v), nil }
+
+func TestAPanickingConverterIsHandledLikeAnyPanic(t *testing.T) {
+	app := vial.New("test")
+	app.Logger = quietLogger()
+	app.URLMap.Converters["panicky"] = func(vial.ConverterArgs) (vial.Converter, error) { return panickyConverter{}, nil }
+	app.Get("/p/<panicky:x>", func(r *vial.Request) any { return "unreachable" })
+	var teardowns atomic.Int32
+	app.TeardownRequest(func(r *vial.Request, err error) { teardowns.Add(1) })
+	app.ErrorHandler(500, func(r *vial.Request, err error) any { return vial.MakeResponse("handled 500", 500) })
+	rec := do(t, app, "GET", "/p/abc")
+	assert.Equal(t, 500, rec.Code)
+	assert.Equal(t, "handled 500", rec.Body.String())
+	assert.Equal(t, int32(1), teardowns.Load())
+}
+
+func TestGoexitInAViewTearsDownWithoutAPanic(t *testing.T) {
+	app := vial.New("test")
+	var teardowns atomic.Int32
+	app.TeardownRequest(func(r *vial.Request, err error) { teardowns.Add(1) })
+	app.Get("/", func(r *vial.Request) any { runtime.Goexit(); return nil })
+	done := make(chan any)
+	go func() {
+		defer func() { done <- recover() }()
+		app.ServeGateway(&gateway.Environ{Method: "GET", PathInfo: "/"}, func(string, gateway.Headers, ...error) gateway.WriteFunc { return nil })
+	}()
+	assert.Nil(t, <-done, "Goexit is not turned into a panic")
+	assert.Equal(t, int32(1), teardowns.Load())
 }

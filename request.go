@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/vial-go/vial/gateway"
 )
@@ -152,7 +153,7 @@ func (r *Request) Args() url.Values {
 	p := r.parsed()
 	if !p.argsDone {
 		p.argsDone = true
-		p.args, p.argsErr = url.ParseQuery(r.Environ.QueryString)
+		p.args, p.argsErr = parseQuery(r.Environ.QueryString)
 		if p.argsErr != nil {
 			p.argsErr = &HTTPError{Code: http.StatusBadRequest, Description: "The query string is not valid: " + p.argsErr.Error(), Err: p.argsErr}
 		}
@@ -348,7 +349,7 @@ func (r *Request) ParseForm() error {
 			p.formErr = err
 			return err
 		}
-		form, err := url.ParseQuery(string(data))
+		form, err := parseQuery(string(data))
 		if err != nil {
 			p.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The form data is not valid: " + err.Error(), Err: err}
 			return p.formErr
@@ -505,3 +506,28 @@ func (g *G) SetDefault(key string, value any) any {
 
 // Keys returns the stored keys, sorted.
 func (g *G) Keys() []string { return sortedKeys(g.m) }
+
+// parseQuery decodes a query string or urlencoded form as werkzeug does:
+// pairs are split on "&" only, so a ";" is part of a value (net/url rejects
+// it); the first malformed percent-escape is an error.
+func parseQuery(q string) (url.Values, error) {
+	values := url.Values{}
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(key)
+		if err != nil {
+			return values, err
+		}
+		v, err := url.QueryUnescape(value)
+		if err != nil {
+			return values, err
+		}
+		values[k] = append(values[k], v)
+	}
+	return values, nil
+}

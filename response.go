@@ -267,6 +267,14 @@ func (r *Response) ServeGateway(env *gateway.Environ, start gateway.StartRespons
 	return (*streamedBody)(r)
 }
 
+// discard closes a response that will not be sent: its reader, and the
+// functions registered to run on close.
+func (r *Response) discard() {
+	if r != nil {
+		(*streamedBody)(r).Close()
+	}
+}
+
 // unsentBody is the body of a response whose status allows none.
 type unsentBody Response
 
