@@ -186,9 +186,9 @@ func (c *CGI) Run() error {
 		stderr = os.Stderr
 	}
 
-	r := &cgiResponse{app: c.App, raw: stdout, errs: stderr, contentLength: -1}
-	r.out = bufio.NewWriterSize(stdout, cgiBufferSize)
-	r.startFn, r.writeFn, r.yieldFn, r.headYieldFn = r.start, r.write, r.yield, r.headYield
+	r := &cgiResponse{out: bufio.NewWriterSize(stdout, cgiBufferSize), raw: stdout, errs: stderr}
+	r.bind(r)
+	r.chunkWrites = true
 	if err := cgiFillEnviron(&r.env, vars, stdin); err != nil {
 		fmt.Fprintln(stderr, err)
 		return err
@@ -197,8 +197,15 @@ func (c *CGI) Run() error {
 	if c.Context != nil {
 		r.env.SetContext(c.Context)
 	}
-	r.head = r.env.Method == http.MethodHead
-	return r.serve()
+	err := r.serve(c.App)
+	if err == errGone {
+		// Standard output failed, or the context was cancelled: say which.
+		err = fmt.Errorf("gateway: cgi: the response was cut short: %w", r.gone)
+	}
+	if err != nil {
+		r.fail(err)
+	}
+	return err
 }
 
 const cgiBufferSize = 8 << 10
@@ -323,346 +330,90 @@ type cgiErrReader struct{ err error }
 
 func (r cgiErrReader) Read([]byte) (int, error) { return 0, r.err }
 
-// cgiResponse is the state of the one request a CGI process serves.
+// cgiResponse is the one request a CGI process serves: the shared
+// response, on the wire of standard output. Each write of the body is a
+// chunk, flushed before the next (chunkWrites).
 type cgiResponse struct {
-	app  Application
-	env  Environ
+	response
 	out  *bufio.Writer // standard output, flushed after each chunk
 	raw  io.Writer     // standard output itself, for a file body's fast path
 	errs io.Writer
-	head bool // a HEAD request
-
-	status        string
-	code          int
-	headers       Headers
-	contentLength int64 // declared by the application, or known from the body; -1 if none
-	written       int64
-	dropped       int64 // bytes of a body the status does not allow (204, 304)
-	started       bool  // start has been called
-	sent          bool  // the headers went out
-	overflow      bool  // the body went past its Content-Length
-	refused       error // the status or headers broke a rule: answer 500
-	aborted       error // start with excInfo after the headers went out, or a chunk before start
-	gone          error // standard output failed, or the context was cancelled
-
-	startFn     StartResponse
-	writeFn     WriteFunc
-	yieldFn     func([]byte) bool
-	headYieldFn func([]byte) bool
 }
 
-func (r *cgiResponse) serve() error {
-	body, err := r.callApp()
-	if err == nil {
-		err = r.transmit(body)
-	}
-	if body != nil {
-		if cerr := closeBody(body); cerr != nil && err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		r.fail(err)
-	}
-	return err
-}
-
-func (r *cgiResponse) callApp() (body Body, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			body, err = nil, recovered(v)
-		}
-	}()
-	body = r.app.ServeGateway(&r.env, r.startFn)
-	if body == nil {
-		return nil, errors.New("gateway: the application returned a nil Body")
-	}
-	return body, nil
-}
-
-// transmit sends the body, then the headers if no chunk sent them. It
-// returns the error that makes the response a failure.
-func (r *cgiResponse) transmit(body Body) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = recovered(v)
-		}
-	}()
-	switch {
-	case r.started && r.refused != nil:
-		// Nothing of this body can be sent: do not run it.
-	case r.head:
-		r.transmitHead(body)
-	default:
-		r.setLength(body)
-		if wt, ok := bodyWriterTo(body); ok && r.started {
-			_, werr := wt.WriteTo(cgiBodyWriter{r})
-			if werr != nil && r.gone == nil && r.aborted == nil && !r.overflow {
-				return werr
-			}
-		} else {
-			body.Chunks(r.yieldFn)
-		}
-	}
-	switch {
-	case r.aborted != nil:
-		return r.aborted
-	case r.gone != nil:
-		return fmt.Errorf("gateway: cgi: the response was cut short: %w", r.gone)
-	case !r.started:
-		return ErrNoStart
-	case r.refused != nil:
-		return r.refused
-	}
-	if cerr := r.env.Context().Err(); cerr != nil {
-		// The body may well have ended because of it: the server gave
-		// up on the request, so the response is not known to be whole.
-		return fmt.Errorf("gateway: cgi: the request was cancelled: %w", cerr)
-	}
-	if berr := BodyErr(body); berr != nil {
-		return fmt.Errorf("gateway: the body ended early: %w", berr)
-	}
-	if r.contentLength > 0 && r.written < r.contentLength && !r.head && !bodyForbidden(r.code) {
-		// Before the headers went out this is still a clean 500.
-		return fmt.Errorf("%w: %d of %d bytes", ErrShortBody, r.written, r.contentLength)
-	}
-	if r.overflow {
-		r.logf("the body is longer than its Content-Length %d; the rest was not sent", r.contentLength)
-	}
-	if r.dropped > 0 {
-		r.logf("a %d response has no body; %d bytes were not sent", r.code, r.dropped)
-	}
-	if !r.sent {
-		r.sendHeaders()
-	}
-	if r.flush(); r.gone != nil {
-		return fmt.Errorf("gateway: cgi: the response could not be sent: %w", r.gone)
-	}
-	return nil
-}
-
-// setLength gives a body of known length its Content-Length, when the
-// application has called start without declaring one, so that the CGI
-// server need not use chunked encoding and the client can tell a complete
-// response from a cut one.
-func (r *cgiResponse) setLength(body Body) {
-	if !r.started || r.refused != nil || r.sent || r.contentLength >= 0 || bodyForbidden(r.code) {
-		return
-	}
-	if n := BodyLen(body); n >= 0 {
-		// A copy, not an append in place: the application may share the
-		// backing array of its Headers between requests.
-		r.headers = append(r.headers[:len(r.headers):len(r.headers)], Header{"Content-Length", strconv.FormatInt(n, 10)})
-		r.contentLength = n
-	}
-}
-
-// transmitHead runs the body only as far as needed for the application to
-// call start, and gives a body of known length its Content-Length, as the
-// GET would have it. Nothing of the body is sent.
-func (r *cgiResponse) transmitHead(body Body) {
-	if !r.started {
-		body.Chunks(r.headYieldFn)
-	}
-	r.setLength(body)
-}
-
-// headYield is the yield of a HEAD request's body: it goes on until start
-// has been called, then stops at the first chunk.
-func (r *cgiResponse) headYield(p []byte) bool {
-	if len(p) == 0 {
-		return !r.started
-	}
-	if !r.started {
-		r.aborted = ErrNoStart
-	}
-	return false
-}
-
-// start is the StartResponse handed to the application.
-func (r *cgiResponse) start(status string, headers Headers, excInfo ...error) WriteFunc {
-	var exc error
-	for _, e := range excInfo {
-		if e != nil {
-			exc = e
-		}
-	}
-	if r.started && exc == nil {
-		panic(ErrStartTwice)
-	}
-	if r.sent {
-		if r.aborted == nil {
-			r.aborted = fmt.Errorf("%w: %w", ErrHeadersSent, exc)
-		}
-		return r.writeFn
-	}
-	r.started = true
-	r.status, r.headers = status, headers
-	r.code, r.contentLength, r.refused = CheckResponse(status, headers)
-	return r.writeFn
-}
-
-// sendHeaders writes the status and the header fields to the buffer; the
+// writeHeader writes the status and the header fields to the buffer; the
 // next flush sends them. They are the application's: no Content-Type is
 // added (RFC 3875 asks the script for one when there is a body, so that is
 // the application's to set).
-func (r *cgiResponse) sendHeaders() {
-	r.sent = true
+func (r *cgiResponse) writeHeader(status string, _ int, headers Headers, length int64) {
 	w := r.out
 	w.WriteString("Status: ")
-	w.WriteString(r.status)
+	w.WriteString(status)
 	w.WriteString("\r\n")
-	for _, h := range r.headers {
+	for _, h := range headers {
 		w.WriteString(h.Name)
 		w.WriteString(": ")
 		w.WriteString(h.Value)
 		w.WriteString("\r\n")
 	}
+	if length >= 0 {
+		w.WriteString("Content-Length: ")
+		w.WriteString(strconv.FormatInt(length, 10))
+		w.WriteString("\r\n")
+	}
 	w.WriteString("\r\n")
 }
 
-// write is the write callable. It sends p and flushes it; as PEP 3333 has
-// it, its first call sends the headers even when p is empty.
-func (r *cgiResponse) write(p []byte) error {
-	if len(p) == 0 {
-		if err := r.check(); err != nil {
-			return err
-		}
-		if !r.sent {
-			r.sendHeaders()
-			r.flush()
-		}
-	} else if err := r.writeChunk(p); err != nil {
-		return err
-	} else {
-		r.flush()
-	}
-	r.checkContext()
-	return r.gone
-}
-
-// yield receives the body's chunks.
-func (r *cgiResponse) yield(p []byte) bool {
-	if len(p) == 0 {
-		return r.check() == nil
-	}
-	if r.writeChunk(p) != nil {
-		return false
-	}
-	r.flush()
-	r.checkContext()
-	return r.gone == nil
-}
-
-// check returns the error that stops the body, if any.
-func (r *cgiResponse) check() error {
-	switch {
-	case r.aborted != nil:
-		return r.aborted
-	case r.gone != nil:
-		return r.gone
-	case !r.started:
-		r.aborted = ErrNoStart
-		return ErrNoStart
-	case r.refused != nil:
-		return r.refused
-	case r.overflow:
-		return errOverflow
-	}
-	return nil
-}
-
-// checkContext notices a cancelled request (SIGTERM, for RunCGI) even
-// while writes still succeed.
-func (r *cgiResponse) checkContext() {
-	if r.gone == nil {
-		if err := r.env.Context().Err(); err != nil {
-			r.gone = err
-		}
-	}
-}
-
-func (r *cgiResponse) flush() {
-	if r.gone != nil {
-		return
-	}
-	if err := r.out.Flush(); err != nil {
-		r.gone = err
-	}
-}
-
-// writeChunk buffers p after the headers, keeping to the declared length.
-func (r *cgiResponse) writeChunk(p []byte) error {
-	if err := r.check(); err != nil {
-		return err
-	}
-	if len(p) == 0 {
-		return nil
-	}
-	if !r.sent {
-		r.sendHeaders()
-	}
+// writeBody writes p to the buffer. The body of a HEAD response is not
+// sent (RFC 3875 4.3.2): it is dropped here, as net/http drops it for an
+// HTTPHandler.
+func (r *cgiResponse) writeBody(p []byte) (int, error) {
 	if r.head {
-		return nil // the body of a HEAD response is not sent (RFC 3875 4.3.2)
+		return len(p), nil
 	}
-	if bodyForbidden(r.code) {
-		r.dropped += int64(len(p))
-		return nil
+	return r.out.Write(p)
+}
+
+func (r *cgiResponse) flushOut() error { return r.out.Flush() }
+
+// readerFrom returns standard output past its buffer, where the platform
+// can copy a file in the kernel.
+func (r *cgiResponse) readerFrom() io.ReaderFrom { return cgiStdout{r} }
+
+// cgiStdout is standard output past its buffer.
+type cgiStdout struct{ r *cgiResponse }
+
+// ReadFrom flushes what is buffered, then copies src to standard output.
+func (o cgiStdout) ReadFrom(src io.Reader) (int64, error) {
+	if err := o.r.out.Flush(); err != nil {
+		return 0, err
 	}
-	if r.contentLength >= 0 && r.written+int64(len(p)) > r.contentLength {
-		p = p[:r.contentLength-r.written]
-		r.overflow = true
-	}
-	n, err := r.out.Write(p)
-	r.written += int64(n)
-	if err != nil {
-		r.gone = err
-		return err
-	}
-	if r.overflow {
-		return errOverflow
+	return io.Copy(o.r.raw, src)
+}
+
+// knownLength gives every body of known length its Content-Length, so that
+// the CGI server need not use chunked encoding and the client can tell a
+// complete response from a cut one.
+func (r *cgiResponse) knownLength(body Body, _ bool) int64 { return BodyLen(body) }
+
+// cancelled reports a request whose context was cancelled: the body may
+// well have ended because of it, and the server gave up on the request, so
+// the response is not known to be whole.
+func (r *cgiResponse) cancelled() error {
+	if err := r.env.Context().Err(); err != nil {
+		return fmt.Errorf("gateway: cgi: the request was cancelled: %w", err)
 	}
 	return nil
 }
 
-// cgiBodyWriter lets an io.WriterTo body write to standard output; each
-// write is flushed before it returns.
-type cgiBodyWriter struct{ r *cgiResponse }
-
-func (w cgiBodyWriter) Write(p []byte) (int, error) {
-	r := w.r
-	before := r.written
-	if err := r.writeChunk(p); err != nil {
-		return int(r.written - before), err
+// finish flushes standard output: the headers of an empty body, or the
+// end of a body cut at its Content-Length, may still be in the buffer.
+func (r *cgiResponse) finish() error {
+	// Flush even when the context has ended: a complete body still goes
+	// out whole. A failed write sticks to the buffer and shows here.
+	if err := r.out.Flush(); err != nil {
+		return fmt.Errorf("gateway: cgi: the response could not be sent: %w", err)
 	}
-	r.flush()
-	r.checkContext()
-	if r.gone != nil {
-		return int(r.written - before), r.gone
-	}
-	return len(p), nil
-}
-
-// ReadFrom hands a file body straight to standard output, where the
-// platform can copy it in the kernel, when its length is declared: the copy
-// is limited to what remains of it.
-func (w cgiBodyWriter) ReadFrom(src io.Reader) (int64, error) {
-	r := w.r
-	if r.contentLength < 0 || r.head || bodyForbidden(r.code) || r.check() != nil {
-		return io.Copy(struct{ io.Writer }{w}, src)
-	}
-	if !r.sent {
-		r.sendHeaders()
-	}
-	if r.flush(); r.gone != nil {
-		return 0, r.gone
-	}
-	n, err := io.Copy(r.raw, io.LimitReader(src, r.contentLength-r.written))
-	r.written += n
-	if err != nil {
-		r.gone = err
-	}
-	return n, err
+	return nil
 }
 
 func (r *cgiResponse) logf(format string, args ...any) {

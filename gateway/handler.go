@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,42 +73,20 @@ type HTTPHandler struct {
 	PropagatePanics bool
 }
 
-// exchange is the state of one request on its way through an HTTPHandler.
-// Exchanges are pooled: the Environ, and the start, write and yield
-// functions bound to the exchange, cost nothing per request.
+// exchange is one request on its way through an HTTPHandler: the shared
+// response, on the wire of an http.ResponseWriter. Exchanges are pooled:
+// the Environ, and the start, write and yield functions bound to the
+// exchange, cost nothing per request.
 type exchange struct {
-	env Environ
-	h   *HTTPHandler
-	w   http.ResponseWriter
-	r   *http.Request
-
-	head          bool // a HEAD request
-	status        string
-	code          int
-	headers       Headers
-	contentLength int64 // declared by the application, or known from the body; -1 if none
-	autoLength    bool  // contentLength comes from the body: the server adds the header
-	written       int64
-	dropped       int64 // bytes of a body the status does not allow (204, 304)
-	started       bool  // start has been called
-	sent          bool  // the headers went out
-	overflow      bool  // the body went past its Content-Length
-	refused       error // the status or headers broke a rule: answer 500
-	aborted       error // start with excInfo after the headers went out, or a chunk before start
-	clientGone    error // a write to the client failed, or the client left
-
-	startFn     StartResponse
-	writeFn     WriteFunc
-	yieldFn     func([]byte) bool
-	headYieldFn func([]byte) bool
+	response
+	h *HTTPHandler
+	w http.ResponseWriter
+	r *http.Request
 }
 
 var exchangePool = sync.Pool{New: func() any {
 	x := new(exchange)
-	x.startFn = x.start
-	x.writeFn = x.write
-	x.yieldFn = x.yield
-	x.headYieldFn = x.headYield
+	x.bind(x)
 	return x
 }}
 
@@ -117,7 +94,9 @@ var exchangePool = sync.Pool{New: func() any {
 func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := exchangePool.Get().(*exchange)
 	x.init(h, w, r)
-	x.serve()
+	if err := x.serve(h.App); err != nil {
+		x.fail(err)
+	}
 	// A panic (an aborted response, PropagatePanics) leaves the exchange
 	// to the garbage collector; the normal path recycles it.
 	x.release()
@@ -143,23 +122,17 @@ func (w errorsWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// init prepares a pooled (zero) exchange for r.
+// init prepares a pooled (reset) exchange for r.
 func (x *exchange) init(h *HTTPHandler, w http.ResponseWriter, r *http.Request) {
 	x.h, x.w, x.r = h, w, r
-	x.head = r.Method == http.MethodHead
-	x.contentLength = -1
 	fillEnviron(&x.env, r, h)
 }
 
 // release drops every reference the exchange holds, so that a pooled
-// exchange keeps no request alive, and leaves it zero for the next one.
+// exchange keeps no request alive, and leaves it ready for the next one.
 func (x *exchange) release() {
-	x.env = Environ{}
+	x.reset()
 	x.h, x.w, x.r = nil, nil, nil
-	x.head, x.status, x.code, x.headers = false, "", 0, nil
-	x.contentLength, x.autoLength, x.written, x.dropped = -1, false, 0, 0
-	x.started, x.sent, x.overflow = false, false, false
-	x.refused, x.aborted, x.clientGone = nil, nil, nil
 }
 
 // fillEnviron builds the environ of r without copying its headers. e must
@@ -245,197 +218,17 @@ func splitHostPort(hostport string) (host, port string, ok bool) {
 	return hostport[:i], hostport[i+1:], true
 }
 
-func (x *exchange) serve() {
-	body, err := x.callApp()
-	if err == nil {
-		err = x.transmit(body)
-	}
-	if body != nil {
-		if cerr := closeBody(body); cerr != nil && err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		x.fail(err)
-	}
-}
-
-// panicError carries a recovered panic and the stack it was raised on.
-type panicError struct {
-	value any
-	stack []byte
-}
-
-func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
-
-// Unwrap exposes a panic value that is an error.
-func (p *panicError) Unwrap() error {
-	err, _ := p.value.(error)
-	return err
-}
-
-func recovered(v any) error {
-	if v == http.ErrAbortHandler {
-		return http.ErrAbortHandler
-	}
-	return &panicError{value: v, stack: debug.Stack()}
-}
-
-var errNilBody = errors.New("gateway: the application returned a nil Body")
-
-func (x *exchange) callApp() (body Body, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			body, err = nil, recovered(v)
-		}
-	}()
-	body = x.h.App.ServeGateway(&x.env, x.startFn)
-	if body == nil {
-		return nil, errNilBody
-	}
-	return body, nil
-}
-
-func closeBody(body Body) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = recovered(v)
-		}
-	}()
-	return body.Close()
-}
-
-// smallBody is the size below which net/http finds the Content-Length of a
-// response itself (its buffer before chunking): a longer body of known
-// length gets the header from the server, so that it is not chunked.
-const smallBody = 2048
-
-// transmit sends the response: the body's chunks, then the headers if no
-// chunk sent them. It returns the error that makes the response a failure.
-func (x *exchange) transmit(body Body) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = recovered(v)
-		}
-	}()
-	switch {
-	case x.started && x.refused != nil:
-		// Nothing of this body can be sent: do not run it.
-	case x.head:
-		x.transmitHead(body)
-	default:
-		if wt, ok := bodyWriterTo(body); ok && x.started {
-			if !x.sent && x.contentLength < 0 && !bodyForbidden(x.code) {
-				if n := BodyLen(body); n >= smallBody {
-					x.contentLength, x.autoLength = n, true
-				}
-			}
-			// One call hands the whole body over, without a flush per
-			// chunk: a small one goes out with its Content-Length.
-			_, werr := wt.WriteTo(bodyWriter{x})
-			if werr != nil && x.clientGone == nil && x.aborted == nil && !x.overflow {
-				return werr
-			}
-		} else {
-			body.Chunks(x.yieldFn)
-		}
-	}
-	switch {
-	case x.aborted != nil:
-		return x.aborted
-	case x.clientGone != nil:
-		// The client left, or the request's context ended (a server
-		// shutting down, a deadline): the body is cut short, so the
-		// response must not end as though complete.
-		return errGone
-	case !x.started:
-		return ErrNoStart
-	case x.refused != nil:
-		return x.refused
-	}
-	if berr := BodyErr(body); berr != nil {
-		return fmt.Errorf("gateway: the body ended early: %w", berr)
-	}
-	if x.contentLength > 0 && x.written < x.contentLength && !x.head && !bodyForbidden(x.code) {
-		// Before the headers went out this is still a clean 500; after,
-		// fail aborts the connection.
-		return fmt.Errorf("%w: %d of %d bytes", ErrShortBody, x.written, x.contentLength)
-	}
-	if x.overflow {
-		x.h.logger().Printf("gateway: %s %s: the body is longer than its Content-Length %d; the rest was not sent",
-			x.r.Method, x.r.RequestURI, x.contentLength)
-	}
-	if x.dropped > 0 {
-		x.h.logger().Printf("gateway: %s %s: a %d response has no body; %d bytes were not sent",
-			x.r.Method, x.r.RequestURI, x.code, x.dropped)
-	}
-	if !x.sent {
-		x.sendHeaders()
-	}
-	return nil
-}
-
-// transmitHead runs the body only as far as needed for the application to
-// call start, and gives a body of known length its Content-Length, as the
-// GET would have it.
-func (x *exchange) transmitHead(body Body) {
-	if !x.started {
-		body.Chunks(x.headYieldFn)
-	}
-	if x.started && x.refused == nil && !x.sent && x.contentLength < 0 && !bodyForbidden(x.code) {
-		if n := BodyLen(body); n >= 0 {
-			x.contentLength, x.autoLength = n, true
-		}
-	}
-}
-
-// headYield is the yield of a HEAD request's body: it goes on until start
-// has been called, then stops at the first chunk.
-func (x *exchange) headYield(p []byte) bool {
-	if len(p) == 0 {
-		return !x.started
-	}
-	if !x.started {
-		x.aborted = ErrNoStart
-	}
-	return false
-}
-
-// start is the StartResponse handed to the application.
-func (x *exchange) start(status string, headers Headers, excInfo ...error) WriteFunc {
-	var exc error
-	for _, e := range excInfo {
-		if e != nil {
-			exc = e
-		}
-	}
-	if x.started && exc == nil {
-		panic(ErrStartTwice)
-	}
-	if x.sent {
-		if x.aborted == nil {
-			x.aborted = fmt.Errorf("%w: %w", ErrHeadersSent, exc)
-		}
-		return x.writeFn
-	}
-	x.started = true
-	x.status, x.headers = status, headers
-	x.code, x.contentLength, x.refused = CheckResponse(status, headers)
-	x.autoLength = false
-	return x.writeFn
-}
-
-// sendHeaders puts the recorded status and headers on the wire.
-func (x *exchange) sendHeaders() {
-	x.sent = true
+// writeHeader puts the status and the headers in the ResponseWriter's
+// header map and writes the status code (net/http supplies the reason).
+func (x *exchange) writeHeader(_ string, code int, headers Headers, length int64) {
 	hdr := x.w.Header()
 	haveType := false
 	// hdr.Add, with the values of the fields new to hdr sharing one
 	// backing array: one allocation for the whole response, not one for
 	// each field. Each slice is capped at its one value, so that appending
 	// to it later copies instead of overwriting its neighbour.
-	values := make([]string, len(x.headers))
-	for i, f := range x.headers {
+	values := make([]string, len(headers))
+	for i, f := range headers {
 		name := canonicalName(f.Name)
 		if old := hdr[name]; len(old) > 0 {
 			hdr[name] = append(old, f.Value)
@@ -452,10 +245,10 @@ func (x *exchange) sendHeaders() {
 			hdr["Content-Type"] = nil
 		}
 	}
-	if x.autoLength {
-		hdr.Set("Content-Length", strconv.FormatInt(x.contentLength, 10))
+	if length >= 0 {
+		hdr.Set("Content-Length", strconv.FormatInt(length, 10))
 	}
-	x.w.WriteHeader(x.code)
+	x.w.WriteHeader(code)
 }
 
 // canonicalName is textproto.CanonicalMIMEHeaderKey (what hdr.Add does to
@@ -469,142 +262,60 @@ func canonicalName(name string) string {
 	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
-// write is the write callable. It sends p and flushes it; as PEP 3333 has
-// it, its first call sends the headers even when p is empty.
-func (x *exchange) write(p []byte) error {
-	if len(p) == 0 {
-		if err := x.check(); err != nil {
-			return err
-		}
-		if !x.sent {
-			x.sendHeaders()
-			x.flush()
-		}
-	} else if err := x.writeChunk(p); err != nil {
-		return err
-	} else {
-		x.flush()
-	}
-	x.checkContext()
-	return x.clientGone
-}
+// writeBody writes to the ResponseWriter. For a HEAD request net/http
+// drops the bytes.
+func (x *exchange) writeBody(p []byte) (int, error) { return x.w.Write(p) }
 
-// yield receives the body's chunks.
-func (x *exchange) yield(p []byte) bool {
-	if len(p) == 0 {
-		return x.check() == nil
-	}
-	if x.writeChunk(p) != nil {
-		return false
-	}
-	x.flush()
-	x.checkContext()
-	return x.clientGone == nil
-}
-
-// check returns the error that stops the body, if any.
-func (x *exchange) check() error {
-	switch {
-	case x.aborted != nil:
-		return x.aborted
-	case x.clientGone != nil:
-		return x.clientGone
-	case !x.started:
-		x.aborted = ErrNoStart
-		return ErrNoStart
-	case x.refused != nil:
-		return x.refused
-	case x.overflow:
-		return errOverflow
-	}
-	return nil
-}
-
-// checkContext notices a client that went away, or a server shutting down,
-// even while writes still succeed (they go to buffers).
-func (x *exchange) checkContext() {
-	if x.clientGone == nil {
-		if err := x.env.ctx.Err(); err != nil {
-			x.clientGone = err
-		}
-	}
-}
-
-func (x *exchange) flush() {
-	if x.clientGone != nil {
-		return
-	}
+// flushOut flushes the ResponseWriter, if it can be. A client that has
+// gone shows in the next write, or in the request's context.
+func (x *exchange) flushOut() error {
 	if f, ok := x.w.(http.Flusher); ok {
 		f.Flush()
 	}
+	return nil
 }
 
-// writeChunk sends p after the headers, keeping to the declared length.
-func (x *exchange) writeChunk(p []byte) error {
-	if err := x.check(); err != nil {
-		return err
+// readerFrom is the ResponseWriter's ReadFrom, net/http's sendfile path.
+func (x *exchange) readerFrom() io.ReaderFrom {
+	rf, _ := x.w.(io.ReaderFrom)
+	return rf
+}
+
+// smallBody is the size below which net/http finds the Content-Length of a
+// response itself (its buffer before chunking): a longer body of known
+// length gets the header from the server, so that it is not chunked.
+const smallBody = 2048
+
+// knownLength gives a Content-Length to a body that goes out in one piece
+// (an io.WriterTo, written without a flush per chunk) and is too long for
+// net/http to measure. Other bodies are flushed chunk by chunk and chunked.
+func (x *exchange) knownLength(body Body, whole bool) int64 {
+	if whole {
+		if n := BodyLen(body); n >= smallBody {
+			return n
+		}
 	}
-	if len(p) == 0 {
-		return nil
-	}
-	if !x.sent {
-		x.sendHeaders()
-	}
-	if bodyForbidden(x.code) {
-		x.dropped += int64(len(p))
-		return nil
-	}
-	if x.contentLength >= 0 && x.written+int64(len(p)) > x.contentLength {
-		p = p[:x.contentLength-x.written]
-		x.overflow = true
-	}
-	n, err := x.w.Write(p)
-	x.written += int64(n)
-	if err != nil {
-		x.clientGone = err
-		return err
-	}
-	if x.overflow {
-		return errOverflow
+	return -1
+}
+
+// cancelled reports a request whose context ended (the client left, the
+// server is shutting down) when its body stopped short of a declared length
+// or had none: the body may have stopped because of it, so the response is
+// aborted rather than ended as though complete.
+func (x *exchange) cancelled() error {
+	if x.env.ctx.Err() != nil {
+		return errGone
 	}
 	return nil
 }
 
-var errOverflow = errors.New("gateway: the body is longer than its Content-Length")
+// finish has nothing to do: net/http completes the response (flushing it,
+// ending a chunked body) when ServeHTTP returns.
+func (x *exchange) finish() error { return nil }
 
-// errGone ends a response whose client has gone: the connection is closed,
-// and nothing is logged (a client leaving is not the application's error).
-var errGone = errors.New("gateway: the client has gone")
-
-// bodyWriter lets a WriterTo body write straight to the client.
-type bodyWriter struct{ x *exchange }
-
-func (b bodyWriter) Write(p []byte) (int, error) {
-	before := b.x.written
-	err := b.x.writeChunk(p)
-	if err == nil {
-		return len(p), nil
-	}
-	return int(b.x.written - before), err
-}
-
-// ReadFrom hands a file body to net/http's sendfile path when its length is
-// declared: the copy is limited to what remains of it.
-func (b bodyWriter) ReadFrom(r io.Reader) (int64, error) {
-	x := b.x
-	rf, ok := x.w.(io.ReaderFrom)
-	if !ok || x.contentLength < 0 || bodyForbidden(x.code) || x.check() != nil {
-		return io.Copy(struct{ io.Writer }{b}, r)
-	}
-	if !x.sent {
-		x.sendHeaders()
-	}
-	n, err := rf.ReadFrom(io.LimitReader(r, x.contentLength-x.written))
-	x.written += n
-	if err != nil {
-		x.clientGone = err
-	}
-	return n, err
+// logf writes one entry to the handler's ErrorLog, naming the request.
+func (x *exchange) logf(format string, args ...any) {
+	x.h.logger().Output(2, fmt.Sprintf("gateway: %s %s: ", x.r.Method, x.r.RequestURI)+fmt.Sprintf(format, args...))
 }
 
 // fail answers a failed request: a 500 if nothing went out yet, else an
@@ -638,5 +349,3 @@ func (x *exchange) fail(err error) {
 	x.w.WriteHeader(http.StatusInternalServerError)
 	io.WriteString(x.w, internalErrorBody)
 }
-
-const internalErrorBody = "Internal Server Error\n"
