@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vial-go/vial/internal/testutil"
+
 	"github.com/vial-go/vial/gateway"
 )
 
@@ -324,7 +326,7 @@ func TestFromHandlerHopByHopHeaders(t *testing.T) {
 }
 
 func TestFromHandlerPanic(t *testing.T) {
-	logBuf := &hSafeBuffer{}
+	logBuf := &testutil.SyncBuffer{}
 	srv := httptest.NewServer(&gateway.HTTPHandler{
 		App: gateway.FromHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			panic("handler broke")

@@ -24,6 +24,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vial-go/vial/internal/testutil"
+
 	"github.com/vial-go/vial/gateway"
 )
 
@@ -35,25 +37,6 @@ import (
 // a test instead of hanging it.
 const hTimeout = 10 * time.Second
 
-// hSafeBuffer is a bytes.Buffer safe for concurrent use: the ErrorLog of a
-// handler is written from the server's goroutines.
-type hSafeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *hSafeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *hSafeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // hDiscardLog is an ErrorLog for tests that do not read it.
 var hDiscardLog = log.New(io.Discard, "", 0)
 
@@ -62,13 +45,13 @@ func hLogTo(w io.Writer) *log.Logger { return log.New(w, "", 0) }
 // hServer is a gateway.HTTPHandler served on loopback, with its log.
 type hServer struct {
 	*httptest.Server
-	log *hSafeBuffer
+	log *testutil.SyncBuffer
 }
 
 // hServe serves app through an HTTPHandler whose ErrorLog the test can read.
 func hServe(t *testing.T, app gateway.Application) *hServer {
 	t.Helper()
-	logBuf := &hSafeBuffer{}
+	logBuf := &testutil.SyncBuffer{}
 	h := &gateway.HTTPHandler{App: app, ErrorLog: log.New(logBuf, "", 0)}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

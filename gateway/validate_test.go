@@ -23,6 +23,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vial-go/vial/internal/testutil"
+
 	"github.com/vial-go/vial/gateway"
 )
 
@@ -723,7 +725,7 @@ func TestValidateServerBodyRules(t *testing.T) {
 	})
 
 	t.Run("without report, a body never closed goes to gateway.errors", func(t *testing.T) {
-		out := &vSyncBuffer{}
+		out := &testutil.SyncBuffer{}
 		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return gateway.NoBody
@@ -740,23 +742,6 @@ func TestValidateServerBodyRules(t *testing.T) {
 		}, 5*time.Second, 10*time.Millisecond)
 		assert.Equal(t, "gateway.Validate: server broke "+gateway.RuleCloseOnce+": the Body was dropped without a call to Close\n", out.String())
 	})
-}
-
-type vSyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *vSyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *vSyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestValidateKeepsOptionalMethods(t *testing.T) {
@@ -1097,7 +1082,7 @@ func TestValidateStreamsUnderHandler(t *testing.T) {
 }
 
 func TestValidateUnderHandlerAnswers500(t *testing.T) {
-	var logBuf vSyncBuffer
+	var logBuf testutil.SyncBuffer
 	app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", vHeaders("Content-Type", "text/plain", "Proxy-Authenticate", "Basic"))
 		return gateway.Strings("hi")

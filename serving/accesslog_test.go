@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vial-go/vial/internal/testutil"
+
 	"github.com/vial-go/vial/gateway"
 )
 
@@ -61,7 +63,7 @@ func TestAccessLogLineFormat(t *testing.T) {
 }
 
 func TestAccessLogToSlog(t *testing.T) {
-	logs := new(syncBuffer)
+	logs := new(testutil.SyncBuffer)
 	s, out := startServer(t, gateway.AppFunc(helloApp), Options{AccessLog: newJSONLogger(logs)})
 	c, _ := newClient(t)
 	get(t, c, s.URL()+"/path?q=1")
@@ -82,7 +84,7 @@ func TestAccessLogToSlog(t *testing.T) {
 }
 
 func TestErrorsGoToTheAccessLoggerWhenSet(t *testing.T) {
-	logs := new(syncBuffer)
+	logs := new(testutil.SyncBuffer)
 	app := routes{"/panic": func(*gateway.Environ, gateway.StartResponse) gateway.Body { panic("logged as an error") }}
 	s, _ := startServer(t, app, Options{AccessLog: newJSONLogger(logs)})
 	c, _ := newClient(t)

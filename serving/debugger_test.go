@@ -19,34 +19,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vial-go/vial/internal/testutil"
+
 	"github.com/vial-go/vial/gateway"
 )
 
 const dbgBrowserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
-// dbgSyncBuffer is a bytes.Buffer safe for the server's goroutines.
-type dbgSyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *dbgSyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *dbgSyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // dbgDebugServer serves app through the debugger on an httptest server; the
 // returned buffer collects the server's log (gateway.errors).
-func dbgDebugServer(t *testing.T, app gateway.Application, allowRemote bool) (*httptest.Server, *dbgSyncBuffer) {
+func dbgDebugServer(t *testing.T, app gateway.Application, allowRemote bool) (*httptest.Server, *testutil.SyncBuffer) {
 	t.Helper()
-	logs := &dbgSyncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	srv := httptest.NewServer(&gateway.HTTPHandler{
 		App:      DebuggedApplication(app, allowRemote),
 		ErrorLog: log.New(logs, "", 0),

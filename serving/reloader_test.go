@@ -1,7 +1,6 @@
 package serving
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vial-go/vial/internal/testutil"
 )
 
 // ---------------------------------------------------------------------
@@ -294,24 +295,6 @@ func TestReloaderNotAChild(t *testing.T) {
 // ---------------------------------------------------------------------
 // Helpers for the tests with processes.
 
-// rlBuffer collects a process's output.
-type rlBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *rlBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *rlBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitFor polls cond until it holds or d passes.
 func rlWaitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -384,7 +367,7 @@ func (h *rlHammer) finish() ([]string, map[string]int) {
 }
 
 // rlMessages returns the output without the access log.
-func rlMessages(out *rlBuffer) string {
+func rlMessages(out *testutil.SyncBuffer) string {
 	var keep []string
 	for _, line := range strings.SplitAfter(out.String(), "\n") {
 		if !strings.HasPrefix(line, "127.0.0.1 - - [") {
@@ -395,7 +378,7 @@ func rlMessages(out *rlBuffer) string {
 }
 
 // rlAssertOutput checks that the output has want, without printing it all.
-func rlAssertOutput(t *testing.T, out *rlBuffer, want string, msgAndArgs ...any) {
+func rlAssertOutput(t *testing.T, out *testutil.SyncBuffer, want string, msgAndArgs ...any) {
 	t.Helper()
 	if !strings.Contains(out.String(), want) {
 		assert.Fail(t, fmt.Sprintf("the output lacks %q (it is logged below)", want), msgAndArgs...)

@@ -24,6 +24,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vial-go/vial/internal/testutil"
+
 	"github.com/vial-go/vial/gateway"
 )
 
@@ -72,7 +74,7 @@ func TestReloaderRestarts(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	out := &rlBuffer{}
+	out := &testutil.SyncBuffer{}
 	r, err := newReloader(ln, Options{
 		ReloaderInterval: 50 * time.Millisecond,
 		ExtraFiles:       []string{trigger},
@@ -218,7 +220,7 @@ func TestReloaderEndToEnd(t *testing.T) {
 	require.NoError(t, err, "building the program:\n%s", output)
 	t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
 
-	out := &rlBuffer{}
+	out := &testutil.SyncBuffer{}
 	parent := exec.Command(exe)
 	parent.Dir, parent.Env = app, env
 	parent.Stdout, parent.Stderr = out, out

@@ -24,30 +24,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vial-go/vial/internal/testutil"
+
 	"github.com/vial-go/vial/gateway"
 )
 
-// syncBuffer is a bytes.Buffer that the server may write to while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor waits until out matches re, and returns the match.
-func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp) []string {
+func waitFor(t *testing.T, out *testutil.SyncBuffer, re *regexp.Regexp) []string {
 	t.Helper()
 	var m []string
 	require.Eventually(t, func() bool {
@@ -94,9 +77,9 @@ func echoApp(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 // startServer makes a server for app on 127.0.0.1 with a free port and
 // serves it until the test ends. setup runs before serving. Output goes to
 // the returned buffer unless opts sets it.
-func startServer(t *testing.T, app gateway.Application, opts Options, setup ...func(*Server)) (*Server, *syncBuffer) {
+func startServer(t *testing.T, app gateway.Application, opts Options, setup ...func(*Server)) (*Server, *testutil.SyncBuffer) {
 	t.Helper()
-	out := new(syncBuffer)
+	out := new(testutil.SyncBuffer)
 	if opts.Output == nil {
 		opts.Output = out
 	}
@@ -164,7 +147,7 @@ func TestBannerOnAllAddresses(t *testing.T) {
 	s, err := MakeServer("0.0.0.0", 0, gateway.AppFunc(helloApp), Options{Output: io.Discard})
 	require.NoError(t, err)
 	defer s.Close()
-	out := new(syncBuffer)
+	out := new(testutil.SyncBuffer)
 	s.out = out
 	s.PrintBanner()
 	port := strconv.Itoa(s.Port())
@@ -190,7 +173,7 @@ func TestBannerIPv6AndDebugger(t *testing.T) {
 		t.Skip("no IPv6 loopback:", err)
 	}
 	defer s.Close()
-	out := new(syncBuffer)
+	out := new(testutil.SyncBuffer)
 	s.out = out
 	s.PrintBanner()
 	port := strconv.Itoa(s.Port())
@@ -211,7 +194,7 @@ func TestBannerColours(t *testing.T) {
 }
 
 func TestRunSimpleContextServesAndStops(t *testing.T) {
-	out := new(syncBuffer)
+	out := new(testutil.SyncBuffer)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -506,7 +489,7 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 		start("200 OK", nil)
 		return gateway.Strings("finished")
 	}}
-	out := new(syncBuffer)
+	out := new(testutil.SyncBuffer)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- RunSimpleContext(ctx, "127.0.0.1", 0, app, Options{Output: out}) }()
@@ -581,7 +564,7 @@ func TestShutdownTimeoutCutsStreamsOff(t *testing.T) {
 			}
 		}, func() error { close(closed); return nil })
 	}}
-	out := new(syncBuffer)
+	out := new(testutil.SyncBuffer)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -767,7 +750,7 @@ func TestFileBody(t *testing.T) {
 		})
 		return gateway.File(f)
 	}}
-	logs := new(syncBuffer)
+	logs := new(testutil.SyncBuffer)
 	s, _ := startServer(t, app, Options{AccessLog: newJSONLogger(logs)})
 	c, _ := newClient(t)
 	resp, body := get(t, c, s.URL()+"/file")

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vial-go/vial/internal/proctest"
+	"github.com/vial-go/vial/internal/testutil"
 )
 
 // TestProgram builds hello, runs it as the README says (`hello run`), and
@@ -17,7 +17,7 @@ func TestProgram(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the program; -short skips it")
 	}
-	p := proctest.Start(t, proctest.Build(t, "."), nil, "run")
+	p := testutil.Start(t, testutil.Build(t, "."), nil, "run")
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + p.Addr + path)
 		require.NoError(t, err)

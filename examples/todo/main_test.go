@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial"
-	"github.com/vial-go/vial/internal/proctest"
+	"github.com/vial-go/vial/internal/testutil"
 )
 
 // newTestApp returns the app on a database of its own in a temporary
@@ -233,7 +233,7 @@ func TestErrorsAreJSON(t *testing.T) {
 // says nothing about its cause, and that the cause is logged. TESTING is
 // off: in testing mode errors propagate to the test, as in Flask.
 func TestServerError(t *testing.T) {
-	var log proctest.SyncBuffer
+	var log testutil.SyncBuffer
 	quiet := func(a *todoApp) { a.Logger = slog.New(slog.NewTextHandler(&log, nil)) }
 
 	t.Run("no database", func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vial-go/vial/internal/proctest"
+	"github.com/vial-go/vial/internal/testutil"
 )
 
 // TestProcess builds the program, runs it as a user does (`todo run --port
@@ -26,7 +26,7 @@ func TestProcess(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "data", "todo.db")
 	require.NoError(t, os.Mkdir(filepath.Dir(db), 0o755))
-	p := proctest.Start(t, proctest.Build(t, "."), []string{"TODO_DB=" + db}, "run")
+	p := testutil.Start(t, testutil.Build(t, "."), []string{"TODO_DB=" + db}, "run")
 	base := "http://" + p.Addr
 
 	client := &http.Client{Timeout: 10 * time.Second}

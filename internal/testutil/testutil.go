@@ -1,11 +1,11 @@
-// Package proctest runs an example program as a user does, for the
-// examples' tests: build it, start it on a free port, wait until it
-// listens, and stop it as Ctrl+C does.
-package proctest
+// Package testutil holds helpers the project's tests share: running an
+// example program as a user does (build it, start it on a free port, wait
+// until it listens, stop it as Ctrl+C does) and a buffer that a server and
+// a test can use at once.
+package testutil
 
 import (
 	"bytes"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -148,5 +148,3 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
-
-var _ fmt.Stringer = (*SyncBuffer)(nil)
