@@ -7,10 +7,12 @@ package vial
 // first, static edges before dynamic ones, so the first rule reached is
 // the one werkzeug would pick, and only the rules that can match are ever
 // tried. A rule reached through static edges alone is found by one map
-// lookup of the whole path; a rule with variables is confirmed, and its
-// variables extracted, by its mux route.
+// lookup of the whole path; a rule whose variables are whole segments
+// takes their texts from the walk (Rule.segVars); any other rule with
+// variables is confirmed, and its variables extracted, by its mux route.
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -141,6 +143,19 @@ func splitParts(toks []ruleToken, vars []ruleVar) (parts []rulePart, staticPath 
 type matcher struct {
 	root  node
 	exact map[string]*node
+	// The last bytes of exact's paths, a bit each: a path whose last byte
+	// is not among them (most paths ending in a variable, an id) cannot be
+	// in exact, and is not hashed for nothing.
+	exactLast [4]uint64
+}
+
+// exactNode returns the node of the rules without variables whose path is
+// path, or nil.
+func (mt *matcher) exactNode(path string) *node {
+	if c := path[len(path)-1]; mt.exactLast[c>>6]&(1<<(c&63)) == 0 {
+		return nil
+	}
+	return mt.exact[path]
 }
 
 // node is a state of the matcher: werkzeug's State.
@@ -193,8 +208,23 @@ func (e *edge) matches(s string) bool {
 	return e.re.MatchString(s)
 }
 
+// newEdge makes the edge for p, compiling its expression.
 func newEdge(p rulePart) *edge {
-	e := &edge{part: p, child: &node{}, re: regexp.MustCompile("^(?:" + p.content + ")$")}
+	return newSharedEdge(p, func(pattern string) (*regexp.Regexp, error) {
+		return regexp.Compile("^(?:" + pattern + ")$")
+	})
+}
+
+// newSharedEdge makes the edge for p, its expression from anchored: the
+// index passes URLMap.anchored, so that the edges with the same text (most
+// of a table's: a string or an int segment) share one compiled expression.
+func newSharedEdge(p rulePart, anchored func(pattern string) (*regexp.Regexp, error)) *edge {
+	re, err := anchored(p.content)
+	if err != nil {
+		// The rule's patterns compiled, and the rest is quoted text.
+		panic(fmt.Sprintf("vial: the index cannot compile %q: %v", p.content, err))
+	}
+	e := &edge{part: p, child: &node{}, re: re}
 	if !p.final {
 		switch p.content {
 		case `(?:[^/]{1,})`:
@@ -208,8 +238,9 @@ func newEdge(p rulePart) *edge {
 	return e
 }
 
-// insert adds a compiled rule to the index.
-func (mt *matcher) insert(r *Rule) {
+// insert adds a compiled rule to the index; anchored compiles the
+// expressions of its new edges (see newEdge).
+func (mt *matcher) insert(r *Rule, anchored func(string) (*regexp.Regexp, error)) {
 	n := &mt.root
 	for _, p := range r.parts {
 		if p.static {
@@ -237,7 +268,7 @@ func (mt *matcher) insert(r *Rule) {
 			for i < len(n.dynamic) && n.dynamic[i].part.weight.compare(p.weight) <= 0 {
 				i++
 			}
-			e := newEdge(p)
+			e := newSharedEdge(p, anchored)
 			e.child.depth = n.depth + 1
 			n.dynamic = append(n.dynamic[:i], append([]*edge{e}, n.dynamic[i:]...)...)
 			next = e.child
@@ -247,6 +278,8 @@ func (mt *matcher) insert(r *Rule) {
 	n.rules = append(n.rules, r)
 	if r.staticPath != "" {
 		mt.exact[r.staticPath] = n
+		c := r.staticPath[len(r.staticPath)-1]
+		mt.exactLast[c>>6] |= 1 << (c & 63)
 	}
 }
 
@@ -430,7 +463,7 @@ func (r *Rule) accept(path string, want bool) (args map[string]any, ok bool) {
 	p := probes.Get().(*probe)
 	p.url.Path = path
 	p.match = mux.RouteMatch{Vars: p.vars}
-	if r.route.Match(&p.req, &p.match) {
+	if r.route.get().Match(&p.req, &p.match) {
 		args, ok = r.convert(func(i int) string { return p.vars[r.vars[i].name] }, want)
 	}
 	// Every match writes the variables of its route, so what others left
@@ -465,7 +498,7 @@ func (r *Rule) convert(text func(i int) string, want bool) (args map[string]any,
 			args[v.name] = val
 		}
 	}
-	if want {
+	if want && len(r.Defaults) > 0 { // not even an empty loop over none
 		for k, d := range r.Defaults {
 			args[k] = d
 		}

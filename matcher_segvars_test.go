@@ -2,8 +2,11 @@ package vial
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
+	"github.com/gorilla/mux"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -79,4 +82,71 @@ func TestSegVarsMatchesMux(t *testing.T) {
 			require.Equal(t, serr, ferr, what)
 		}
 	}
+}
+
+// A rule that the index matches on its own (no variables, or whole-segment
+// ones) has its mux route compiled when something first needs it (URL
+// building, a 405, Rule.Route), not when it is added: compiled regular
+// expressions are most of a table's memory. The others keep the route
+// compiled by Add. However many goroutines need it first, a route is
+// compiled once.
+func TestMuxRoutesCompiledWhenNeeded(t *testing.T) {
+	m := NewURLMap()
+	static := &Rule{Rule: "/about", Endpoint: "about"}
+	seg := &Rule{Rule: "/user/<int:id>", Endpoint: "user"}
+	path := &Rule{Rule: "/files/<path:name>", Endpoint: "files"}
+	for _, r := range []*Rule{static, seg, path} {
+		m.Add(r)
+	}
+	routes := func() int {
+		n := 0
+		m.router.Walk(func(*mux.Route, *mux.Router, []*mux.Route) error { n++; return nil })
+		return n
+	}
+	require.Equal(t, 1, routes(), "only the path rule needs its route to match")
+	require.NotNil(t, path.Route())
+
+	// Matching does not need the others.
+	for _, p := range []string{"/about", "/user/42", "/files/a/b"} {
+		_, _, err := m.Match(p, "GET")
+		require.NoError(t, err, p)
+	}
+	require.Equal(t, 1, routes())
+
+	var wg sync.WaitGroup
+	got := make([]*mux.Route, 12)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch i % 3 {
+			case 0:
+				u, err := m.Build("user", map[string]any{"id": 7}, "")
+				assert.NoError(t, err)
+				assert.Equal(t, "/user/7", u)
+			case 1:
+				// A 405 lists the methods of the rules matching the path,
+				// which asks their routes.
+				_, _, err := m.Match("/user/7", "POST")
+				var he *HTTPError
+				if assert.ErrorAs(t, err, &he) {
+					assert.Equal(t, 405, he.Code)
+				}
+			}
+			got[i] = seg.Route()
+		}()
+	}
+	wg.Wait()
+	for _, r := range got {
+		require.Same(t, got[0], r)
+	}
+	tpl, err := got[0].GetPathTemplate()
+	require.NoError(t, err)
+	require.Equal(t, `/user/{id:\d+}`, tpl)
+	require.Equal(t, 2, routes(), "the int rule's route, once")
+
+	u, err := m.Build("about", nil, "")
+	require.NoError(t, err)
+	require.Equal(t, "/about", u)
+	require.Equal(t, 3, routes())
 }

@@ -9,7 +9,8 @@ package vial
 // whose regular expression decides whether a candidate rule matches and
 // extracts its variables, and which builds the rule's URLs. The index in
 // front of it finds the candidates, in werkzeug's order, without trying
-// every route.
+// every route; it matches most rules on its own, and their routes are
+// compiled only when first needed (see ruleRoute).
 
 import (
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gorilla/mux"
 	"github.com/vial-go/vial/gateway"
@@ -61,11 +63,11 @@ type Rule struct {
 
 	m          *URLMap
 	vars       []ruleVar  // the variables, in the order of the rule string
-	parts      []rulePart // the parts the index follows, one a path segment
+	parts      []rulePart // the parts the index follows, one a path segment; nil once inserted
 	staticPath string     // the whole path, when every part is static
 	trace      []traceOp  // static texts (percent-encoded) and variables, for building
 	muxBuild   bool       // the static texts need no encoding: mux can build the URL
-	route      *mux.Route // the rule compiled by gorilla/mux
+	route      *ruleRoute // the rule compiled by gorilla/mux (see ruleRoute)
 	argNames   []string   // variable names and default keys, sorted
 	buildKey   [2]int     // werkzeug's build_compare_key: more arguments first
 	// Rules of the endpoint, before this one in build order, whose
@@ -104,10 +106,52 @@ func (r *Rule) Arguments() []string {
 	return names
 }
 
-// Route returns the gorilla/mux route the rule is compiled to; nil before
-// the rule is added to a map. Its template is the rule in mux syntax:
+// Route returns the gorilla/mux route the rule is compiled to (compiling
+// it, the first time, if matching has not needed it); nil before the rule
+// is added to a map. Its template is the rule in mux syntax:
 // "/user/<int:id>" is "/user/{id:\d+}".
-func (r *Rule) Route() *mux.Route { return r.route }
+func (r *Rule) Route() *mux.Route {
+	if r.route == nil {
+		return nil
+	}
+	return r.route.get()
+}
+
+// ruleRoute is a rule's gorilla/mux route, compiled when first needed.
+//
+// Compiled regular expressions are most of a routing table's memory, a few
+// kilobytes a rule, and the garbage collector scans that memory in every
+// cycle: on a table of a few hundred rules, a cost of every request. Yet
+// the index matches a rule without variables, or one whose variables are
+// whole segments (segVars), on its own. Such a rule's template is checked
+// by mux when it is added, then its route is compiled again only when
+// something needs it: URL building, a 405's Allow list, a trailing-slash
+// redirect, Rule.Route. The other rules need their route to match, and
+// keep the one compiled when they were added.
+type ruleRoute struct {
+	m     *URLMap
+	tpl   string
+	once  sync.Once
+	route *mux.Route
+}
+
+// get returns the route, compiling it on first use.
+func (rr *ruleRoute) get() *mux.Route {
+	rr.once.Do(func() {
+		if rr.route != nil {
+			return // compiled when the rule was added
+		}
+		rr.m.routerMu.Lock()
+		defer rr.m.routerMu.Unlock()
+		route, err := newRoute(rr.m.router.NewRoute(), rr.tpl)
+		if err != nil {
+			// Add compiled the same template without error.
+			panic(fmt.Sprintf("vial: %v", err))
+		}
+		rr.route = route
+	})
+	return rr.route
+}
 
 // allows reports whether the rule answers method.
 func (r *Rule) allows(method string) bool {
@@ -142,7 +186,8 @@ type URLMap struct {
 	// rules that use them.
 	Converters map[string]ConverterFactory
 
-	router     *mux.Router
+	router     *mux.Router // makes the rules' routes; routerMu guards it
+	routerMu   sync.Mutex
 	rules      []*Rule
 	byEndpoint map[string][]*Rule // build order
 	index      matcher
@@ -184,7 +229,8 @@ func (m *URLMap) Add(r *Rule) {
 	}
 	r.m = m
 	m.rules = append(m.rules, r)
-	m.index.insert(r)
+	m.index.insert(r, m.anchored)
+	r.parts = nil // the index's edges keep what they need: no need to keep it live
 	list := m.byEndpoint[r.Endpoint]
 	i := sort.Search(len(list), func(i int) bool { return compareKeys(list[i].buildKey, r.buildKey) > 0 })
 	list = slices.Insert(list, i, r)
@@ -427,15 +473,30 @@ func (m *URLMap) compile(r *Rule) error {
 		}
 	}
 
-	route, err := m.newRoute(tpl.String())
+	// The mux route: kept when matching needs it, else only checked, and
+	// compiled again when first needed (see ruleRoute).
+	rr := &ruleRoute{m: m, tpl: tpl.String()}
+	keep := len(r.vars) > 0 && !r.segVars
+	// A route of no router compiles a template as the map's router would
+	// (it adds no configuration), and is garbage once checked.
+	route := new(mux.Route)
+	if keep {
+		m.routerMu.Lock()
+		route = m.router.NewRoute()
+		m.routerMu.Unlock()
+	}
+	route, err = newRoute(route, rr.tpl)
 	if err != nil {
 		return err
 	}
 	names, _ := route.GetVarNames()
 	if !slices.Equal(names, r.Arguments()) {
-		return fmt.Errorf("gorilla/mux reads the template %q as variables %q", tpl.String(), names)
+		return fmt.Errorf("gorilla/mux reads the template %q as variables %q", rr.tpl, names)
 	}
-	r.route = route
+	if keep {
+		rr.route = route
+	}
+	r.route = rr
 
 	// Building: the argument names, werkzeug's build order.
 	seen := map[string]bool{}
@@ -509,15 +570,15 @@ func (m *URLMap) anchored(pattern string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// newRoute compiles a template on the map's mux router, turning mux's
+// newRoute compiles a template on blank, a new mux route, turning mux's
 // refusals (errors, and its panic on capturing groups) into an error.
-func (m *URLMap) newRoute(tpl string) (route *mux.Route, err error) {
+func newRoute(blank *mux.Route, tpl string) (route *mux.Route, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			route, err = nil, fmt.Errorf("gorilla/mux refuses the template %q: %v", tpl, p)
 		}
 	}()
-	route = m.router.NewRoute().Path(tpl)
+	route = blank.Path(tpl)
 	if err := route.GetError(); err != nil {
 		return nil, fmt.Errorf("gorilla/mux refuses the template %q: %v", tpl, err)
 	}
@@ -588,7 +649,7 @@ func (m *URLMap) Match(path, method string) (*Rule, map[string]any, error) {
 	if method == "" {
 		method = "GET"
 	}
-	if n := m.index.exact[path]; n != nil {
+	if n := m.index.exactNode(path); n != nil {
 		for _, r := range n.rules {
 			if r.allows(method) {
 				return matched(r, r.defaultArgs(), method)
@@ -746,7 +807,7 @@ func (r *Rule) build(values map[string]any) (string, error) {
 		for i, v := range r.vars {
 			pairs = append(pairs, v.name, escaped[i])
 		}
-		if u, err := r.route.URLPath(pairs...); err == nil {
+		if u, err := r.route.get().URLPath(pairs...); err == nil {
 			path, built = u.Path, true
 		}
 	}
