@@ -244,15 +244,7 @@ func TestFromHandlerContextCancelled(t *testing.T) {
 	})
 	hBoth(t, h, false, func(t *testing.T, srv *httptest.Server) {
 		started, result = make(chan struct{}), make(chan error, 1)
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			<-started
-			cancel()
-		}()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
-		require.NoError(t, err)
-		_, err = http.DefaultClient.Do(req)
-		require.Error(t, err)
+		hGetCancelled(t, srv.URL, started)
 		assert.ErrorIs(t, hWait(t, result, "the handler"), context.Canceled)
 	})
 }

@@ -858,16 +858,23 @@ func TestHandlerContextCancelledWhenClientLeaves(t *testing.T) {
 		start("200 OK", hText())
 		return gateway.NoBody
 	})
+	hGetCancelled(t, srv.URL, started)
+	assert.ErrorIs(t, hWait(t, result, "the application"), context.Canceled)
+}
+
+// hGetCancelled sends a GET to url and cancels it once started is closed;
+// the client must see the request fail.
+func hGetCancelled(t *testing.T, url string, started <-chan struct{}) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-started
 		cancel()
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	require.NoError(t, err)
 	_, err = http.DefaultClient.Do(req)
 	require.Error(t, err)
-	assert.ErrorIs(t, hWait(t, result, "the application"), context.Canceled)
 }
 
 // --- A large body, flat memory --------------------------------------------
