@@ -953,15 +953,7 @@ func TestRunCGIProcess(t *testing.T) {
 		require.True(t, strings.HasPrefix(head, "Status: 200 OK\r\n"), head)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 		go io.Copy(io.Discard, br)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err = <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Fatal("the CGI process did not stop after SIGTERM")
-		}
+		err = cgiWaitExit(t, cmd, "after SIGTERM")
 		var exit *exec.ExitError
 		require.ErrorAs(t, err, &exit, "RunCGI reports the cancelled response as a failure")
 		assert.Equal(t, 1, exit.ExitCode(), "the process exited by itself, not by the signal")
@@ -988,15 +980,7 @@ func TestRunCGIProcess(t *testing.T) {
 			}
 		}
 		pr.Close() // as a CGI server that has given up on the response
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err = <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Fatal("the CGI process did not stop when its stdout was closed")
-		}
+		err = cgiWaitExit(t, cmd, "when its stdout was closed")
 		var exit *exec.ExitError
 		require.ErrorAs(t, err, &exit, "RunCGI reports the cut response as a failure")
 		assert.Equal(t, 1, exit.ExitCode(), "the process exited by itself, not by SIGPIPE: %s", stderr.String())
@@ -1263,4 +1247,21 @@ func TestCGIUnderLighttpd(t *testing.T) {
 		assert.Contains(t, string(closed), "closed after")
 		assert.NotContains(t, string(closed), "after 1000 ticks", "the stream ran to its end")
 	})
+}
+
+// cgiWaitExit waits for cmd to exit and returns its error, killing it and
+// failing the test if it is still running after 10s.
+func cgiWaitExit(t *testing.T, cmd *exec.Cmd, when string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("the CGI process did not stop %s", when)
+		return nil
+	}
 }
