@@ -211,12 +211,7 @@ func TestRunSimpleContextServesAndStops(t *testing.T) {
 	waitFor(t, out, regexp.MustCompile(`"GET / HTTP/1.1" 200 -\n`))
 
 	cancel()
-	select {
-	case err := <-done:
-		assert.NoError(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("RunSimpleContext did not return")
-	}
+	waitReturned(t, done, "RunSimpleContext did not return")
 }
 
 func TestPortInUse(t *testing.T) {
@@ -536,12 +531,7 @@ func TestGracefulShutdownFinishesRequestsInFlight(t *testing.T) {
 	require.NoError(t, r.err)
 	assert.Equal(t, 200, r.code)
 	assert.Equal(t, "finished", r.body)
-	select {
-	case err := <-done:
-		assert.NoError(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("RunSimpleContext did not return after the last request")
-	}
+	waitReturned(t, done, "RunSimpleContext did not return after the last request")
 }
 
 func TestShutdownTimeoutCutsStreamsOff(t *testing.T) {
@@ -924,4 +914,16 @@ func TestRunSimpleStopsOnSIGINT(t *testing.T) {
 	require.NoError(t, cmd.Wait())
 	_, err = net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	assert.Error(t, err, "the port is released")
+}
+
+// waitReturned expects a nil error on done within 5s, failing with msg
+// otherwise.
+func waitReturned(t *testing.T, done <-chan error, msg string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal(msg)
+	}
 }
