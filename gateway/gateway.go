@@ -189,6 +189,9 @@ func StatusLine(code int) string {
 // may be empty but the space after the code may not be missing; the code must
 // be three digits from 100 to 999.
 func ParseStatus(status string) (int, error) {
+	if status == "200 OK" {
+		return http.StatusOK, nil // most responses: no need to scan it
+	}
 	if len(status) < 4 || status[3] != ' ' {
 		return 0, &statusError{status}
 	}

@@ -196,7 +196,16 @@ func firstValue(h http.Header, canonicalName string) string {
 // it splits "host:port", "[v6]:port", and returns the host alone (brackets
 // removed) with ok false when there is no port.
 func splitHostPort(hostport string) (host, port string, ok bool) {
-	i := strings.LastIndexByte(hostport, ':')
+	// The common cases first, with IndexByte, which is vectorised: no
+	// colon, or one colon and no brackets.
+	i := strings.IndexByte(hostport, ':')
+	if i < 0 {
+		return hostport, "", false
+	}
+	if hostport[0] != '[' && strings.IndexByte(hostport[i+1:], ':') < 0 {
+		return hostport[:i], hostport[i+1:], true
+	}
+	i = strings.LastIndexByte(hostport, ':')
 	if i < 0 {
 		return hostport, "", false
 	}
@@ -255,8 +264,7 @@ func (x *exchange) writeHeader(_ string, code int, headers Headers, length int64
 // a name), without its scan for the names that responses carry most,
 // which applications write in canonical form.
 func canonicalName(name string) string {
-	switch name {
-	case "Content-Type", "Content-Length", "Location", "Set-Cookie", "Cache-Control", "Vary", "Allow":
+	if commonField(name) || name == "Content-Length" {
 		return name
 	}
 	return textproto.CanonicalMIMEHeaderKey(name)

@@ -61,6 +61,20 @@ func CheckResponse(status string, headers Headers) (code int, contentLength int6
 	}
 	contentLength = -1
 	for _, h := range headers {
+		if commonField(h.Name) {
+			// A token, not hop-by-hop, not Status: only the value can
+			// be wrong.
+			if hasCRLFOrNUL(h.Value) {
+				return 0, -1, &HeaderError{Rule: RuleHeaderCRLF, Name: h.Name, Value: h.Value}
+			}
+			continue
+		}
+		if h.Name == "Content-Length" {
+			if contentLength, err = checkLength(h, contentLength); err != nil {
+				return 0, -1, err
+			}
+			continue
+		}
 		if !isToken(h.Name) {
 			return 0, -1, &HeaderError{Rule: RuleHeaderName, Name: h.Name, Value: h.Value}
 		}
@@ -77,11 +91,9 @@ func CheckResponse(status string, headers Headers) (code int, contentLength int6
 			}
 		case len("Content-Length"):
 			if strings.EqualFold(h.Name, "Content-Length") {
-				n, perr := strconv.ParseInt(h.Value, 10, 64)
-				if perr != nil || n < 0 || (contentLength >= 0 && n != contentLength) {
-					return 0, -1, &HeaderError{Rule: RuleLength, Name: h.Name, Value: h.Value}
+				if contentLength, err = checkLength(h, contentLength); err != nil {
+					return 0, -1, err
 				}
-				contentLength = n
 			}
 		}
 	}
@@ -112,10 +124,50 @@ func IsHopByHop(name string) bool {
 	return len(name) > 6 && (name[0] == 'P' || name[0] == 'p') && strings.EqualFold(name[:6], "Proxy-")
 }
 
+// checkLength parses the Content-Length field h, which must be a
+// non-negative integer that agrees with the one declared before it, if any
+// (declared is -1 if none).
+func checkLength(h Header, declared int64) (int64, error) {
+	n, err := strconv.ParseInt(h.Value, 10, 64)
+	if err != nil || n < 0 || (declared >= 0 && n != declared) {
+		return -1, &HeaderError{Rule: RuleLength, Name: h.Name, Value: h.Value}
+	}
+	return n, nil
+}
+
+// commonField reports whether name is one of the fields responses carry
+// most, spelled as textproto.CanonicalMIMEHeaderKey spells it. Such a name
+// is known to be a token that is neither hop-by-hop nor Status nor
+// Content-Length, so a server checks its value only, and puts it in an
+// http.Header as it is. One switch on the whole string is cheaper than
+// scanning it byte by byte, and applications write these names this way.
+func commonField(name string) bool {
+	switch name {
+	case "Content-Type", "Location", "Set-Cookie", "Cache-Control", "Vary", "Allow",
+		"Etag", "Last-Modified", "Expires", "Content-Encoding", "Content-Disposition",
+		"Content-Language", "Accept-Ranges", "Content-Range", "Www-Authenticate",
+		"X-Content-Type-Options", "Access-Control-Allow-Origin":
+		return true
+	}
+	return false
+}
+
 // hasCRLFOrNUL reports whether a header value holds a byte that could end
 // the header line early.
 func hasCRLFOrNUL(v string) bool {
-	for i := 0; i < len(v); i++ {
+	// Eight bytes at a time, while none is a control character (below
+	// 0x20): the test (x - 0x20…) &^ x & 0x80… is non-zero exactly when
+	// some byte of x is. The first word that has one (CR, LF, NUL, or a
+	// harmless tab) is looked at byte by byte from there on.
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		if (x-0x2020202020202020)&^x&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
 		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
 			return true
 		}
@@ -130,14 +182,16 @@ func isToken(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x80 || !tokenChars[c] {
+		if !tokenChars[c] {
 			return false
 		}
 	}
 	return true
 }
 
-var tokenChars = func() (t [128]bool) {
+// tokenChars[c] reports whether the byte c may appear in a token. It has
+// all 256 entries, so that indexing it needs no bounds check.
+var tokenChars = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}

@@ -1,0 +1,90 @@
+package gateway
+
+import (
+	"net/textproto"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// commonField lets a name skip the checks of CheckResponse and the
+// canonicalisation of HTTPHandler: it must hold only names that would pass
+// them unchanged.
+func TestCommonFieldsNeedNoCheck(t *testing.T) {
+	candidates := []string{
+		"Content-Type", "Location", "Set-Cookie", "Cache-Control", "Vary", "Allow",
+		"Etag", "Last-Modified", "Expires", "Content-Encoding", "Content-Disposition",
+		"Content-Language", "Accept-Ranges", "Content-Range", "Www-Authenticate",
+		"X-Content-Type-Options", "Access-Control-Allow-Origin",
+		// Not common, or not spelled canonically: these take the full checks.
+		"content-type", "ETag", "WWW-Authenticate", "Content-Length", "Status",
+		"Connection", "Transfer-Encoding", "Proxy-Authenticate", "X-Custom", "",
+	}
+	common := 0
+	for _, name := range candidates {
+		if !commonField(name) {
+			continue
+		}
+		common++
+		assert.Equal(t, textproto.CanonicalMIMEHeaderKey(name), name, "%q is not canonical", name)
+		assert.True(t, isToken(name), name)
+		assert.False(t, IsHopByHop(name), name)
+		assert.NotEqual(t, "Status", name)
+		assert.NotEqual(t, "Content-Length", name)
+	}
+	assert.Equal(t, 17, common, "the common names listed here and in commonField differ")
+	for _, name := range []string{"content-type", "ETag", "WWW-Authenticate", "Content-Length", "Status", "Connection"} {
+		assert.False(t, commonField(name), name)
+	}
+}
+
+// hasCRLFOrNUL reads eight bytes at a time: it must answer exactly as a
+// byte-by-byte scan does, wherever the byte is and whatever its neighbours.
+func TestHasCRLFOrNULMatchesAByteScan(t *testing.T) {
+	slow := func(v string) bool {
+		return strings.ContainsAny(v, "\r\n\x00")
+	}
+	for n := 0; n <= 20; n++ {
+		base := strings.Repeat("a", n)
+		assert.False(t, hasCRLFOrNUL(base))
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				v := base[:pos] + string(rune(c))[:1] + base[pos+1:]
+				if c >= 0x80 {
+					v = base[:pos] + string([]byte{byte(c)}) + base[pos+1:]
+				}
+				if got, want := hasCRLFOrNUL(v), slow(v); got != want {
+					t.Fatalf("hasCRLFOrNUL(%q) = %v, want %v", v, got, want)
+				}
+			}
+		}
+	}
+	// A tab (a control byte that is allowed) before a CR in the same word
+	// and in a later one.
+	assert.True(t, hasCRLFOrNUL("a\tb\rcdefgh"))
+	assert.True(t, hasCRLFOrNUL("a\tbcdefghijklmn\n"))
+	assert.False(t, hasCRLFOrNUL("a\tbcdefghijklmn\x7f\xff"))
+}
+
+func TestSplitHostPort(t *testing.T) {
+	cases := []struct {
+		in, host, port string
+		ok             bool
+	}{
+		{"example.com", "example.com", "", false},
+		{"example.com:8080", "example.com", "8080", true},
+		{"192.0.2.1:1234", "192.0.2.1", "1234", true},
+		{":80", "", "80", true},
+		{"[::1]:80", "::1", "80", true},
+		{"[::1]", "::1", "", false},
+		{"::1", "::1", "", false},
+		{"[::1]x:80", "[::1]x:80", "", false},
+		{"[::1", "[::1", "", false},
+		{"", "", "", false},
+	}
+	for _, c := range cases {
+		host, port, ok := splitHostPort(c.in)
+		assert.Equal(t, []any{c.host, c.port, c.ok}, []any{host, port, ok}, c.in)
+	}
+}
