@@ -35,22 +35,45 @@ type Response struct {
 	// made outside a request.
 	Request *Request
 
+	kind bodyKind
+	text string // kindText: a string body, sent without a copy
+	data []byte // kindBytes
+	rare *rareFields
+
+	// Header's first backing array. Most responses need no more (a
+	// Content-Type, a Content-Length and one other: Location, Allow,
+	// Set-Cookie).
+	headerBuf [3]gateway.Header
+}
+
+// rareFields are the parts of a Response that most responses (a body in
+// memory, a standard status) never set. Keeping them apart, allocated when
+// first set, keeps a Request and its spare response in a 384-byte
+// allocation instead of 512.
+type rareFields struct {
 	status  string // a custom status line ("202 ACCEPTED"); "" means the standard one
-	kind    bodyKind
-	text    string // kindText: a string body, sent without a copy
-	data    []byte // kindBytes
 	stream  iter.Seq[[]byte]
 	reader  io.Reader
 	app     gateway.Application
 	onClose []func()
 	err     error // a failure to build the response (JSON encoding), reported by MakeResponse
 	readErr error // a failure of the reader body
+}
 
-	// Header's first backing array. Most responses need no more (a
-	// Content-Type, a Content-Length and one other: Location, Allow,
-	// Set-Cookie); three keep a Request and its spare response within
-	// 512 bytes, the largest allocation without a type header.
-	headerBuf [3]gateway.Header
+// more returns r's rare fields, allocating them on first use.
+func (r *Response) more() *rareFields {
+	if r.rare == nil {
+		r.rare = new(rareFields)
+	}
+	return r.rare
+}
+
+// buildErr returns the error that made the response impossible to build.
+func (r *Response) buildErr() error {
+	if r.rare == nil {
+		return nil
+	}
+	return r.rare.err
 }
 
 type bodyKind uint8
@@ -87,8 +110,8 @@ func NewResponse(body []byte, mimetype string) *Response {
 // Status returns the status line: "200 OK", or the custom one set with
 // [Response.SetStatus].
 func (r *Response) Status() string {
-	if r.status != "" {
-		return r.status
+	if r.rare != nil && r.rare.status != "" {
+		return r.rare.status
 	}
 	return gateway.StatusLine(r.StatusCode)
 }
@@ -102,7 +125,10 @@ func (r *Response) SetStatus(status any) error {
 		if s < 100 || s > 999 {
 			return fmt.Errorf("vial: status code %d out of range", s)
 		}
-		r.StatusCode, r.status = s, ""
+		r.StatusCode = s
+		if r.rare != nil {
+			r.rare.status = ""
+		}
 		return nil
 	case string:
 		s = strings.TrimSpace(s)
@@ -113,9 +139,11 @@ func (r *Response) SetStatus(status any) error {
 		if err != nil {
 			return err
 		}
-		r.StatusCode, r.status = code, s
-		if strings.TrimSpace(s[3:]) == "" {
-			r.status = ""
+		r.StatusCode = code
+		if strings.TrimSpace(s[3:]) != "" {
+			r.more().status = s
+		} else if r.rare != nil {
+			r.rare.status = ""
 		}
 		return nil
 	}
@@ -155,18 +183,18 @@ func (r *Response) Data() []byte {
 		r.data, r.kind = []byte(r.text), kindBytes
 	case kindStream:
 		var buf []byte
-		for p := range r.stream {
+		for p := range r.rare.stream {
 			buf = append(buf, p...)
 		}
 		r.runOnClose()
-		r.data, r.kind, r.stream = buf, kindBytes, nil
+		r.data, r.kind, r.rare.stream = buf, kindBytes, nil
 	case kindReader:
-		buf, err := io.ReadAll(r.reader)
-		if c, ok := r.reader.(io.Closer); ok {
+		buf, err := io.ReadAll(r.rare.reader)
+		if c, ok := r.rare.reader.(io.Closer); ok {
 			c.Close()
 		}
 		r.runOnClose()
-		r.data, r.kind, r.reader, r.readErr = buf, kindBytes, nil, err
+		r.data, r.kind, r.rare.reader, r.rare.readErr = buf, kindBytes, nil, err
 	case kindApp:
 		return nil
 	}
@@ -198,9 +226,9 @@ func (r *Response) SetText(s string) {
 // with, whether or not seq ran to its end.
 func (r *Response) SetStream(seq iter.Seq[[]byte], onClose func()) {
 	r.resetBody()
-	r.kind, r.stream = kindStream, seq
+	r.kind, r.more().stream = kindStream, seq
 	if onClose != nil {
-		r.onClose = append(r.onClose, onClose)
+		r.rare.onClose = append(r.rare.onClose, onClose)
 	}
 }
 
@@ -208,17 +236,21 @@ func (r *Response) SetStream(seq iter.Seq[[]byte], onClose func()) {
 // afterwards if it is an io.Closer.
 func (r *Response) SetReader(rd io.Reader) {
 	r.resetBody()
-	r.kind, r.reader = kindReader, rd
+	r.kind, r.more().reader = kindReader, rd
 }
 
 // CallOnClose registers fn to run when the response has been sent (or
 // abandoned), after the body is closed: werkzeug's call_on_close.
 func (r *Response) CallOnClose(fn func()) {
-	r.onClose = append(r.onClose, fn)
+	rare := r.more()
+	rare.onClose = append(rare.onClose, fn)
 }
 
 func (r *Response) resetBody() {
-	r.text, r.data, r.stream, r.reader, r.app = "", nil, nil, nil, nil
+	r.text, r.data = "", nil
+	if r.rare != nil {
+		r.rare.stream, r.rare.reader, r.rare.app = nil, nil, nil
+	}
 	r.Header.Del("Content-Length")
 }
 
@@ -250,7 +282,7 @@ func (r *Response) DeleteCookie(name string, path ...string) {
 // A byte body gets a Content-Length; a streamed one goes out chunk by chunk.
 func (r *Response) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 	if r.kind == kindApp {
-		return gateway.OnClose(r.app.ServeGateway(env, start), r.runOnClose)
+		return gateway.OnClose(r.rare.app.ServeGateway(env, start), r.runOnClose)
 	}
 	if (r.kind == kindBytes || r.kind == kindText) && !r.Header.Has("Content-Length") && !noBodyStatus(r.StatusCode) {
 		r.Header = append(r.Header, gateway.Header{Name: "Content-Length", Value: strconv.Itoa(r.byteLen())})
@@ -300,8 +332,11 @@ func (r *Response) bytes() []byte {
 }
 
 func (r *Response) runOnClose() {
-	fns := r.onClose
-	r.onClose = nil
+	if r.rare == nil {
+		return
+	}
+	fns := r.rare.onClose
+	r.rare.onClose = nil
 	for i := len(fns) - 1; i >= 0; i-- {
 		fns[i]()
 	}
@@ -338,31 +373,38 @@ type streamedBody Response
 func (b *streamedBody) Chunks(yield func([]byte) bool) {
 	r := (*Response)(b)
 	if r.kind == kindStream {
-		r.stream(yield)
+		r.rare.stream(yield)
 		return
 	}
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := r.reader.Read(buf)
+		n, err := r.rare.reader.Read(buf)
 		if n > 0 && !yield(buf[:n]) {
 			return
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				r.readErr = err
+				r.rare.readErr = err
 			}
 			return
 		}
 	}
 }
 
-func (b *streamedBody) Err() error { return b.readErr }
+func (b *streamedBody) Err() error {
+	if b.rare == nil {
+		return nil
+	}
+	return b.rare.readErr
+}
 
 func (b *streamedBody) Close() error {
 	r := (*Response)(b)
 	var err error
-	if c, ok := r.reader.(io.Closer); ok && r.kind == kindReader {
-		err = c.Close()
+	if r.kind == kindReader {
+		if c, ok := r.rare.reader.(io.Closer); ok {
+			err = c.Close()
+		}
 	}
 	r.runOnClose()
 	return err
@@ -381,7 +423,7 @@ func jsonResponse(r *Response, v any) *Response {
 	r.Header = append(r.Header, gateway.Header{Name: "Content-Type", Value: "application/json"})
 	data, err := json.Marshal(v)
 	if err != nil {
-		r.err = fmt.Errorf("vial: JSON: %w", err)
+		r.more().err = fmt.Errorf("vial: JSON: %w", err)
 		return r
 	}
 	r.data = append(data, '\n')
@@ -422,7 +464,7 @@ func MakeResponse(args ...any) *Response {
 	resp, err := toResponse(nil, args[0])
 	if err != nil {
 		resp = newResponse()
-		resp.err = err
+		resp.more().err = err
 		return resp
 	}
 	rest := args[1:]
@@ -478,8 +520,8 @@ func toResponse(req *Request, rv any) (*Response, error) {
 		if v == nil {
 			return nil, errors.New("vial: a nil *Response is not a valid response")
 		}
-		if v.err != nil {
-			return nil, v.err
+		if err := v.buildErr(); err != nil {
+			return nil, err
 		}
 		return v, nil
 	case string:
@@ -511,11 +553,11 @@ func toResponse(req *Request, rv any) (*Response, error) {
 		return r, nil
 	case gateway.Application:
 		r := req.newResponse()
-		r.kind, r.app = kindApp, v
+		r.kind, r.more().app = kindApp, v
 		return r, nil
 	case http.Handler:
 		r := req.newResponse()
-		r.kind, r.app = kindApp, gateway.FromHandler(v)
+		r.kind, r.more().app = kindApp, gateway.FromHandler(v)
 		return r, nil
 	}
 	if rv != nil {
@@ -528,8 +570,8 @@ func toResponse(req *Request, rv any) (*Response, error) {
 }
 
 func checked(r *Response) (*Response, error) {
-	if r.err != nil {
-		return nil, r.err
+	if err := r.buildErr(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -537,7 +579,7 @@ func checked(r *Response) (*Response, error) {
 // streamed makes r, a new response, the stream of seq's chunks.
 func streamed(r *Response, seq iter.Seq[[]byte]) *Response {
 	r.SetMimetype("")
-	r.kind, r.stream = kindStream, seq
+	r.kind, r.more().stream = kindStream, seq
 	return r
 }
 
