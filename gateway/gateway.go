@@ -3,7 +3,6 @@ package gateway
 import (
 	"net/http"
 	"strconv"
-	"strings"
 )
 
 // An Application turns one request's environment into a response.
@@ -61,13 +60,34 @@ type Header struct {
 
 // Headers is an ordered list of response header fields. Unlike
 // [net/http.Header] it keeps the order the application chose and may hold a
-// name more than once (Set-Cookie). Name lookups are case-insensitive.
+// name more than once (Set-Cookie). Name lookups ignore ASCII case, as
+// HTTP field names do.
 type Headers []Header
+
+// sameName reports whether two field names are equal but for ASCII case.
+func sameName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if x, y := a[i], b[i]; x != y && lowerASCII(x) != lowerASCII(y) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
+}
 
 // Get returns the first value for name, or "".
 func (h Headers) Get(name string) string {
 	for _, f := range h {
-		if strings.EqualFold(f.Name, name) {
+		if sameName(f.Name, name) {
 			return f.Value
 		}
 	}
@@ -78,7 +98,7 @@ func (h Headers) Get(name string) string {
 func (h Headers) Values(name string) []string {
 	var vs []string
 	for _, f := range h {
-		if strings.EqualFold(f.Name, name) {
+		if sameName(f.Name, name) {
 			vs = append(vs, f.Value)
 		}
 	}
@@ -88,7 +108,7 @@ func (h Headers) Values(name string) []string {
 // Has reports whether name is present.
 func (h Headers) Has(name string) bool {
 	for _, f := range h {
-		if strings.EqualFold(f.Name, name) {
+		if sameName(f.Name, name) {
 			return true
 		}
 	}
@@ -104,7 +124,7 @@ func (h *Headers) Add(name, value string) {
 // the first, or appends it.
 func (h *Headers) Set(name, value string) {
 	for i, f := range *h {
-		if strings.EqualFold(f.Name, name) {
+		if sameName(f.Name, name) {
 			(*h)[i].Value = value
 			h.delFrom(name, i+1)
 			return
@@ -122,7 +142,7 @@ func (h *Headers) delFrom(name string, from int) {
 	s := *h
 	out := s[:from]
 	for _, f := range s[from:] {
-		if !strings.EqualFold(f.Name, name) {
+		if !sameName(f.Name, name) {
 			out = append(out, f)
 		}
 	}
