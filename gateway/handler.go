@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -237,15 +238,23 @@ func (x *exchange) writeHeader(_ string, code int, headers Headers, length int64
 	// each field. Each slice is capped at its one value, so that appending
 	// to it later copies instead of overwriting its neighbour.
 	values := make([]string, len(headers))
+	// While hdr held nothing before this response, a name not among the
+	// fields before is new to it: no need to look it up. (The names are
+	// tokens, which have the same canonical form when they are the same
+	// but for ASCII case.)
+	fresh := len(hdr) == 0
 	for i, f := range headers {
 		name := canonicalName(f.Name)
-		if old := hdr[name]; len(old) > 0 {
-			hdr[name] = append(old, f.Value)
-		} else {
-			values[i] = f.Value
-			hdr[name] = values[i : i+1 : i+1]
-		}
+		known := !fresh || slices.ContainsFunc(headers[:i], func(g Header) bool { return sameName(g.Name, f.Name) })
 		haveType = haveType || name == "Content-Type"
+		if known {
+			if old := hdr[name]; len(old) > 0 {
+				hdr[name] = append(old, f.Value)
+				continue
+			}
+		}
+		values[i] = f.Value
+		hdr[name] = values[i : i+1 : i+1]
 	}
 	if !haveType {
 		if _, ok := hdr["Content-Type"]; !ok {

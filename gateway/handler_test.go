@@ -1173,3 +1173,33 @@ func TestHandlerContextEndedMidStreamAborts(t *testing.T) {
 	assert.EqualValues(t, 1, body.closes.Load())
 	assert.Empty(t, srv.log.String(), "a context ending is not an application error")
 }
+
+// Fields the application repeats are kept whatever the header map already
+// held (a middleware's cookie) and however many fields come before them.
+func TestHandlerRepeatedHeadersJoinWhatIsThere(t *testing.T) {
+	var headers gateway.Headers
+	for i := range 9 {
+		headers.Add(fmt.Sprintf("X-Field-%d", i), "v")
+	}
+	headers.Add("Set-Cookie", "a=1")
+	headers.Add("set-cookie", "b=2")
+	h := gateway.Handler(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		start("200 OK", headers)
+		return gateway.Strings("ok")
+	}))
+
+	t.Run("fresh header map", func(t *testing.T) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		assert.Equal(t, []string{"a=1", "b=2"}, w.Header().Values("Set-Cookie"))
+		assert.Equal(t, []string{"v"}, w.Header().Values("X-Field-8"))
+	})
+	t.Run("map holding a middleware's fields", func(t *testing.T) {
+		w := httptest.NewRecorder()
+		w.Header().Set("Set-Cookie", "mw=0")
+		w.Header().Set("X-Field-0", "mw")
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		assert.Equal(t, []string{"mw=0", "a=1", "b=2"}, w.Header().Values("Set-Cookie"))
+		assert.Equal(t, []string{"mw", "v"}, w.Header().Values("X-Field-0"))
+	})
+}

@@ -128,11 +128,35 @@ func IsHopByHop(name string) bool {
 // non-negative integer that agrees with the one declared before it, if any
 // (declared is -1 if none).
 func checkLength(h Header, declared int64) (int64, error) {
-	n, err := strconv.ParseInt(h.Value, 10, 64)
-	if err != nil || n < 0 || (declared >= 0 && n != declared) {
+	n, ok := smallDecimal(h.Value)
+	if !ok {
+		var err error
+		if n, err = strconv.ParseInt(h.Value, 10, 64); err != nil {
+			n = -1
+		}
+	}
+	if n < 0 || (declared >= 0 && n != declared) {
 		return -1, &HeaderError{Rule: RuleLength, Name: h.Name, Value: h.Value}
 	}
 	return n, nil
+}
+
+// smallDecimal parses s when it is one to eighteen decimal digits, which
+// cannot overflow an int64: what a Content-Length nearly always is. Other
+// strings (signs, longer numbers, junk) are left to strconv.
+func smallDecimal(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // commonField reports whether name is one of the fields responses carry
@@ -161,8 +185,9 @@ func hasCRLFOrNUL(v string) bool {
 	// harmless tab) is looked at byte by byte from there on.
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
-		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
-			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		w := v[i : i+8] // of known length: no bounds checks below
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		if (x-0x2020202020202020)&^x&0x8080808080808080 != 0 {
 			break
 		}

@@ -88,3 +88,32 @@ func TestSplitHostPort(t *testing.T) {
 		assert.Equal(t, []any{c.host, c.port, c.ok}, []any{host, port, ok}, c.in)
 	}
 }
+
+// Content-Length values take a short path when they are plain digits: the
+// result must be strconv's, and the rule's, either way.
+func TestCheckResponseContentLength(t *testing.T) {
+	good := map[string]int64{
+		"0": 0, "25": 25, "007": 7, "+5": 5,
+		"123456789012345678":  123456789012345678,
+		"9223372036854775807": 9223372036854775807,
+	}
+	for v, want := range good {
+		_, n, err := CheckResponse("200 OK", Headers{{Name: "Content-Length", Value: v}})
+		if assert.NoError(t, err, v) {
+			assert.Equal(t, want, n, v)
+		}
+	}
+	for _, v := range []string{"", "-1", "1.5", "12a", " 12", "9223372036854775808", "99999999999999999999"} {
+		_, _, err := CheckResponse("200 OK", Headers{{Name: "Content-Length", Value: v}})
+		var he *HeaderError
+		if assert.ErrorAs(t, err, &he, "%q", v) {
+			assert.Equal(t, RuleLength, he.Rule)
+		}
+	}
+	// Two fields must agree, whichever spelling of the name they use.
+	_, n, err := CheckResponse("200 OK", Headers{{Name: "Content-Length", Value: "3"}, {Name: "content-length", Value: "3"}})
+	assert.NoError(t, err)
+	assert.EqualValues(t, 3, n)
+	_, _, err = CheckResponse("200 OK", Headers{{Name: "content-length", Value: "3"}, {Name: "Content-Length", Value: "4"}})
+	assert.Error(t, err)
+}
