@@ -160,10 +160,54 @@ func (mt *matcher) exactNode(path string) *node {
 
 // node is a state of the matcher: werkzeug's State.
 type node struct {
-	static  map[string]*node // by segment
-	dynamic []*edge          // in weight order
-	rules   []*Rule          // the rules ending here, in registration order
-	depth   int              // the dynamic edges from the root to here
+	static  children // by segment
+	dynamic []*edge  // in weight order
+	rules   []*Rule  // the rules ending here, in registration order
+	depth   int      // the dynamic edges from the root to here
+}
+
+// children are a node's static transitions, by segment: a short list
+// while there are few, a map once there are many. Most nodes have one or
+// two, and comparing a segment with each is cheaper than hashing it, and
+// lighter on the heap the garbage collector scans.
+type children struct {
+	list []staticEdge
+	m    map[string]*node // instead of list, past maxChildList
+}
+
+type staticEdge struct {
+	seg   string
+	child *node
+}
+
+const maxChildList = 8
+
+func (c *children) get(seg string) *node {
+	if c.m != nil {
+		return c.m[seg]
+	}
+	for i := range c.list {
+		if c.list[i].seg == seg {
+			return c.list[i].child
+		}
+	}
+	return nil
+}
+
+// add adds a transition for a segment that has none yet.
+func (c *children) add(seg string, child *node) {
+	if c.m == nil && len(c.list) < maxChildList {
+		c.list = append(c.list, staticEdge{seg, child})
+		return
+	}
+	if c.m == nil {
+		c.m = make(map[string]*node, 2*maxChildList)
+		for _, e := range c.list {
+			c.m[e.seg] = e.child
+		}
+		c.list = nil
+	}
+	c.m[seg] = child
 }
 
 // edge is a dynamic transition.
@@ -244,13 +288,10 @@ func (mt *matcher) insert(r *Rule, anchored func(string) (*regexp.Regexp, error)
 	n := &mt.root
 	for _, p := range r.parts {
 		if p.static {
-			c := n.static[p.content]
+			c := n.static.get(p.content)
 			if c == nil {
-				if n.static == nil {
-					n.static = make(map[string]*node)
-				}
 				c = &node{depth: n.depth}
-				n.static[p.content] = c
+				n.static.add(p.content, c)
 			}
 			n = c
 			continue
@@ -318,7 +359,7 @@ func (st *matchState) walk(n *node, path string, i int) *Rule {
 			return r
 		}
 		// A rule ending in "/" matches path with a slash added.
-		if c := n.static[""]; c != nil {
+		if c := n.static.get(""); c != nil {
 			for _, r := range c.rules {
 				if !r.allows(st.method) {
 					continue
@@ -341,7 +382,7 @@ func (st *matchState) walk(n *node, path string, i int) *Rule {
 	if j := strings.IndexByte(seg, '/'); j >= 0 {
 		seg, next = seg[:j], i+j+1
 	}
-	if c := n.static[seg]; c != nil {
+	if c := n.static.get(seg); c != nil {
 		if r := st.walk(c, path, next); r != nil || st.redirect != "" {
 			return r
 		}

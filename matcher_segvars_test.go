@@ -150,3 +150,24 @@ func TestMuxRoutesCompiledWhenNeeded(t *testing.T) {
 	require.Equal(t, "/about", u)
 	require.Equal(t, 3, routes())
 }
+
+// A node's static transitions move from a list to a map as they grow; each
+// stays reachable, and a missing segment is not found, on both sides.
+func TestChildrenListThenMap(t *testing.T) {
+	var c children
+	nodes := map[string]*node{}
+	for i := range 3 * maxChildList {
+		seg := fmt.Sprintf("seg%d", i)
+		if i == 0 {
+			seg = "" // the trailing-slash transition
+		}
+		require.Nil(t, c.get(seg))
+		nodes[seg] = &node{depth: i}
+		c.add(seg, nodes[seg])
+		require.Equal(t, i < maxChildList, c.m == nil, "after %d transitions", i+1)
+		for s, n := range nodes {
+			require.Same(t, n, c.get(s), "segment %q after %d transitions", s, i+1)
+		}
+		require.Nil(t, c.get("seg"), "a prefix is another segment")
+	}
+}
