@@ -274,9 +274,14 @@ func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) 
 		}
 	}
 	a.URLMap.Add(r)
-	if view != nil {
-		a.viewFunctions[r.Endpoint] = view
-		a.viewNames[r.Endpoint] = reflect.ValueOf(view).Pointer()
+	if view == nil {
+		r.view = a.viewFunctions[r.Endpoint]
+		return
+	}
+	a.viewFunctions[r.Endpoint] = view
+	a.viewNames[r.Endpoint] = reflect.ValueOf(view).Pointer()
+	for _, other := range a.URLMap.byEndpoint[r.Endpoint] {
+		other.view = view
 	}
 }
 

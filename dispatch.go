@@ -247,7 +247,12 @@ func (a *App) DispatchRequest(r *Request) any {
 	if r.Method == http.MethodOptions && r.URLRule.ProvideAutomaticOptions {
 		return a.defaultOptionsResponse(r)
 	}
-	view := a.viewFunctions[r.Endpoint]
+	view := r.URLRule.view
+	if view == nil || r.Endpoint != r.URLRule.Endpoint {
+		// A rule added to the URLMap directly, or an endpoint changed by
+		// a before-request function.
+		view = a.viewFunctions[r.Endpoint]
+	}
 	if view == nil {
 		return fmt.Errorf("vial: no view function is registered for endpoint %q (rule %q)", r.Endpoint, r.URLRule.Rule)
 	}

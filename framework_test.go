@@ -266,6 +266,32 @@ func TestDefaultEndpointIsTheFunctionName(t *testing.T) {
 	assert.Equal(t, "a", do(t, app2, "GET", "/index").Body.String())
 }
 
+// Every rule of an endpoint runs the endpoint's view, whether the rule was
+// registered before the view, with it or after it; a before-request
+// function that changes r.Endpoint sends the request to that endpoint's view.
+func TestRulesOfAnEndpointShareItsView(t *testing.T) {
+	app := vial.New("test")
+	app.Logger = quietLogger()
+	shared := func(r *vial.Request) any { return "shared " + r.URLRule.Rule }
+	app.AddURLRule("/before", "shared", nil)
+	app.AddURLRule("/with", "shared", shared)
+	app.AddURLRule("/after", "shared", nil)
+	app.AddURLRule("/nobody", "nobody", nil)
+	app.AddURLRule("/switch", "switch", func(r *vial.Request) any { return "not switched" })
+	app.BeforeRequest(func(r *vial.Request) any {
+		if r.Path == "/switch" {
+			r.Endpoint = "shared"
+		}
+		return nil
+	})
+	for _, path := range []string{"/before", "/with", "/after"} {
+		assert.Equal(t, "shared "+path, do(t, app, "GET", path).Body.String())
+	}
+	assert.Equal(t, "shared /switch", do(t, app, "GET", "/switch").Body.String())
+	assert.Equal(t, http.StatusInternalServerError, do(t, app, "GET", "/nobody").Code,
+		"an endpoint without a view is the app's error")
+}
+
 func TestMakeResponseForms(t *testing.T) {
 	app := vial.New("test")
 	app.Get("/string", func(r *vial.Request) any { return "<b>hi</b>" })

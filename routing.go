@@ -62,6 +62,7 @@ type Rule struct {
 	ProvideAutomaticOptions bool
 
 	m          *URLMap
+	view       View       // the endpoint's view, set by App.AddURLRule: no lookup per request
 	vars       []ruleVar  // the variables, in the order of the rule string
 	parts      []rulePart // the parts the index follows, one a path segment; nil once inserted
 	staticPath string     // the whole path, when every part is static
