@@ -239,13 +239,15 @@ func (x *exchange) writeHeader(_ string, code int, headers Headers, length int64
 	// to it later copies instead of overwriting its neighbour.
 	values := make([]string, len(headers))
 	// While hdr held nothing before this response, a name not among the
-	// fields before is new to it: no need to look it up. (The names are
-	// tokens, which have the same canonical form when they are the same
-	// but for ASCII case.)
+	// first fields before it is new to it: no need to look it up. (The
+	// names are tokens, which have the same canonical form when they are
+	// the same but for ASCII case.) Past a few fields, the lookup is
+	// cheaper than the comparisons.
 	fresh := len(hdr) == 0
 	for i, f := range headers {
 		name := canonicalName(f.Name)
-		known := !fresh || slices.ContainsFunc(headers[:i], func(g Header) bool { return sameName(g.Name, f.Name) })
+		known := !fresh || i >= maxCompared ||
+			slices.ContainsFunc(headers[:i], func(g Header) bool { return sameName(g.Name, f.Name) })
 		haveType = haveType || name == "Content-Type"
 		if known {
 			if old := hdr[name]; len(old) > 0 {
@@ -268,6 +270,10 @@ func (x *exchange) writeHeader(_ string, code int, headers Headers, length int64
 	}
 	x.w.WriteHeader(code)
 }
+
+// maxCompared is how many fields writeHeader compares a name with before
+// it looks the name up in the header map instead.
+const maxCompared = 8
 
 // canonicalName is textproto.CanonicalMIMEHeaderKey (what hdr.Add does to
 // a name), without its scan for the names that responses carry most,

@@ -70,6 +70,9 @@ func CheckResponse(status string, headers Headers) (code int, contentLength int6
 			continue
 		}
 		if h.Name == "Content-Length" {
+			if hasCRLFOrNUL(h.Value) {
+				return 0, -1, &HeaderError{Rule: RuleHeaderCRLF, Name: h.Name, Value: h.Value}
+			}
 			if contentLength, err = checkLength(h, contentLength); err != nil {
 				return 0, -1, err
 			}

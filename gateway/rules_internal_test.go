@@ -1,11 +1,14 @@
 package gateway
 
 import (
+	"math/rand/v2"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // commonField lets a name skip the checks of CheckResponse and the
@@ -18,8 +21,12 @@ func TestCommonFieldsNeedNoCheck(t *testing.T) {
 		"Content-Language", "Accept-Ranges", "Content-Range", "Www-Authenticate",
 		"X-Content-Type-Options", "Access-Control-Allow-Origin",
 		// Not common, or not spelled canonically: these take the full checks.
+		// Every name a check refuses is here, so that adding one of them to
+		// commonField fails the test.
 		"content-type", "ETag", "WWW-Authenticate", "Content-Length", "Status",
-		"Connection", "Transfer-Encoding", "Proxy-Authenticate", "X-Custom", "",
+		"Connection", "Keep-Alive", "Te", "TE", "Trailer", "Trailers", "Transfer-Encoding",
+		"Upgrade", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection",
+		"X-Custom", "", "Bad Name", "Bad:Name",
 	}
 	common := 0
 	for _, name := range candidates {
@@ -89,6 +96,37 @@ func TestSplitHostPort(t *testing.T) {
 	}
 }
 
+// checkLength reads plain digits itself: on any value its verdict must be
+// the one strconv.ParseInt gives.
+func TestCheckLengthAgreesWithStrconv(t *testing.T) {
+	values := []string{"", "0", "-0", "+0", "007", "1_0", "0x5", " 5", "5 ", "٣"}
+	for n := 1; n <= 21; n++ {
+		values = append(values, strings.Repeat("9", n), "1"+strings.Repeat("0", n-1))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "0123456789+-_ x"
+	for range 20000 {
+		b := make([]byte, 1+rng.IntN(20))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		values = append(values, string(b))
+	}
+	for _, v := range values {
+		want, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || want < 0 {
+			want = -1
+		}
+		got, gerr := checkLength(Header{Name: "Content-Length", Value: v}, -1)
+		if want < 0 {
+			require.Error(t, gerr, "%q", v)
+			continue
+		}
+		require.NoError(t, gerr, "%q", v)
+		require.Equal(t, want, got, "%q", v)
+	}
+}
+
 // Content-Length values take a short path when they are plain digits: the
 // result must be strconv's, and the rule's, either way.
 func TestCheckResponseContentLength(t *testing.T) {
@@ -116,4 +154,15 @@ func TestCheckResponseContentLength(t *testing.T) {
 	assert.EqualValues(t, 3, n)
 	_, _, err = CheckResponse("200 OK", Headers{{Name: "content-length", Value: "3"}, {Name: "Content-Length", Value: "4"}})
 	assert.Error(t, err)
+	// A line break in the value is the CR/LF rule's, whatever the name's
+	// spelling, before it is a bad number.
+	for _, name := range []string{"Content-Length", "content-length"} {
+		for _, v := range []string{"5\r\nX-Injected: 1", "5\x00"} {
+			_, _, err = CheckResponse("200 OK", Headers{{Name: name, Value: v}})
+			var he *HeaderError
+			if assert.ErrorAs(t, err, &he, "%s: %q", name, v) {
+				assert.Equal(t, RuleHeaderCRLF, he.Rule, "%s: %q", name, v)
+			}
+		}
+	}
 }
