@@ -275,13 +275,15 @@ func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) 
 	}
 	a.URLMap.Add(r)
 	if view == nil {
-		r.view = a.viewFunctions[r.Endpoint]
+		if v := a.viewFunctions[r.Endpoint]; v != nil {
+			r.view, r.viewApp = v, a
+		}
 		return
 	}
 	a.viewFunctions[r.Endpoint] = view
 	a.viewNames[r.Endpoint] = reflect.ValueOf(view).Pointer()
 	for _, other := range a.URLMap.byEndpoint[r.Endpoint] {
-		other.view = view
+		other.view, other.viewApp = view, a
 	}
 }
 

@@ -247,10 +247,12 @@ func (a *App) DispatchRequest(r *Request) any {
 	if r.Method == http.MethodOptions && r.URLRule.ProvideAutomaticOptions {
 		return a.defaultOptionsResponse(r)
 	}
-	view := r.URLRule.view
-	if view == nil || r.Endpoint != r.URLRule.Endpoint {
-		// A rule added to the URLMap directly, or an endpoint changed by
-		// a before-request function.
+	var view View
+	if rule := r.URLRule; rule != nil && rule.viewApp == a && rule.Endpoint == r.Endpoint {
+		view = rule.view
+	} else {
+		// A rule added to the URLMap directly or shared with another App,
+		// or a rule or endpoint changed by a before-request function.
 		view = a.viewFunctions[r.Endpoint]
 	}
 	if view == nil {

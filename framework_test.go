@@ -292,6 +292,60 @@ func TestRulesOfAnEndpointShareItsView(t *testing.T) {
 		"an endpoint without a view is the app's error")
 }
 
+// A before-request function may drop the matched rule; dispatch then finds
+// the view by endpoint alone, as Flask's view_functions lookup does.
+func TestDispatchWithoutARule(t *testing.T) {
+	app := vial.New("test")
+	app.Get("/a", viewA)
+	app.BeforeRequest(func(r *vial.Request) any {
+		r.URLRule = nil
+		return nil
+	})
+	rec := do(t, app, "GET", "/a")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "a", rec.Body.String())
+}
+
+// Two Apps may share one URLMap; each still runs its own view for an
+// endpoint both register.
+func TestAppsSharingAURLMapKeepTheirViews(t *testing.T) {
+	app1 := vial.New("one")
+	app1.AddURLRule("/x", "x", func(r *vial.Request) any { return "one" })
+	app2 := vial.New("two")
+	app2.URLMap = app1.URLMap
+	app2.AddURLRule("/y", "x", func(r *vial.Request) any { return "two" })
+	for _, path := range []string{"/x", "/y"} {
+		assert.Equal(t, "one", do(t, app1, "GET", path).Body.String(), "app1 %s", path)
+		assert.Equal(t, "two", do(t, app2, "GET", path).Body.String(), "app2 %s", path)
+	}
+}
+
+func TestResponseSetStatus(t *testing.T) {
+	resp := vial.NewResponse(nil, "")
+	steps := []struct {
+		set    any
+		status string
+		code   int
+	}{
+		{404, "404 Not Found", 404},
+		{"299 Custom Reason", "299 Custom Reason", 299},
+		{201, "201 Created", 201},             // an int drops the custom line
+		{"202 ACCEPTED", "202 ACCEPTED", 202}, // Flask's spelling is kept
+		{"204", "204 No Content", 204},        // no reason: the standard one
+		{" 418 I'm a teapot ", "418 I'm a teapot", 418},
+		{"299 ", gateway.StatusLine(299), 299},
+	}
+	for _, s := range steps {
+		require.NoError(t, resp.SetStatus(s.set), "%v", s.set)
+		assert.Equal(t, s.status, resp.Status(), "after SetStatus(%#v)", s.set)
+		assert.Equal(t, s.code, resp.StatusCode, "after SetStatus(%#v)", s.set)
+	}
+	for _, bad := range []any{99, 1000, "OK", "2000 X", "20 X", 3.5} {
+		assert.Error(t, resp.SetStatus(bad), "%#v", bad)
+	}
+	assert.Equal(t, gateway.StatusLine(299), resp.Status(), "a refused status changes nothing")
+}
+
 func TestMakeResponseForms(t *testing.T) {
 	app := vial.New("test")
 	app.Get("/string", func(r *vial.Request) any { return "<b>hi</b>" })

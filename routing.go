@@ -62,7 +62,8 @@ type Rule struct {
 	ProvideAutomaticOptions bool
 
 	m          *URLMap
-	view       View       // the endpoint's view, set by App.AddURLRule: no lookup per request
+	view       View       // the endpoint's view in viewApp, set by App.AddURLRule: no lookup per request
+	viewApp    *App       // the App whose view view is (a URLMap may be shared)
 	vars       []ruleVar  // the variables, in the order of the rule string
 	parts      []rulePart // the parts the index follows, one a path segment; nil once inserted
 	staticPath string     // the whole path, when every part is static

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -838,4 +839,24 @@ func ExampleNewConverter() {
 	// Output:
 	// ["go" "web"]
 	// /tags/a+b
+}
+
+// Every rule of an endpoint carries the endpoint's view once it is known,
+// whichever was registered first, so that dispatch needs no lookup.
+func TestRulesCarryTheirEndpointsView(t *testing.T) {
+	app := New("test")
+	view := func(r *Request) any { return "v" }
+	app.AddURLRule("/before", "e", nil)
+	app.AddURLRule("/with", "e", view)
+	app.AddURLRule("/after", "e", nil)
+	app.AddURLRule("/alone", "alone", nil)
+	for _, r := range app.URLMap.rules {
+		if r.Endpoint == "alone" {
+			assert.Nil(t, r.view, r.Rule)
+			continue
+		}
+		require.NotNil(t, r.view, r.Rule)
+		assert.Equal(t, reflect.ValueOf(view).Pointer(), reflect.ValueOf(r.view).Pointer(), r.Rule)
+		assert.Same(t, app, r.viewApp, r.Rule)
+	}
 }
