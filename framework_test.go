@@ -568,6 +568,16 @@ func TestBadInputGetsA4xx(t *testing.T) {
 	assert.Equal(t, 400, rec.Code)
 	assert.Contains(t, rec.Body.String(), "Content-Type was not")
 
+	// Anything but white space after the value, a stray closing bracket
+	// included, makes the body malformed.
+	for _, body := range []string{`{"name":"ann"}]`, `{"name":"ann"}}`, `{"name":"ann"} {}`, `{"name":"ann"} x`} {
+		rec = do(t, app, "POST", "/json", body, "application/json")
+		assert.Equal(t, 400, rec.Code, body)
+		assert.Contains(t, rec.Body.String(), "extra data after the JSON value", body)
+	}
+	rec = do(t, app, "POST", "/json", "{\"name\":\"ann\"} \r\n\t ", "application/json")
+	assert.Equal(t, 200, rec.Code, "white space after the value is fine")
+
 	rec = do(t, app, "POST", "/json", `{"name":"`+strings.Repeat("a", 100)+`"}`, "application/json")
 	assert.Equal(t, 413, rec.Code)
 

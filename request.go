@@ -287,7 +287,9 @@ func (r *Request) JSON(v any) error {
 	if err := dec.Decode(v); err != nil {
 		return &HTTPError{Code: http.StatusBadRequest, Description: "Failed to decode JSON object: " + jsonProblem(err), Err: err}
 	}
-	if dec.More() {
+	// Only white space may follow the value. (Decoder.More would let a
+	// stray "]" or "}" through: it reports the end of an array or object.)
+	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) > 0 {
 		return &HTTPError{Code: http.StatusBadRequest, Description: "Failed to decode JSON object: extra data after the JSON value"}
 	}
 	return nil

@@ -716,8 +716,8 @@ func (r *TestResponse) GetJSON() any {
 	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	dec.UseNumber()
 	var v any
-	if dec.Decode(&v) != nil || dec.More() {
-		return nil
+	if dec.Decode(&v) != nil || len(bytes.TrimLeft(r.Body[dec.InputOffset():], " \t\r\n")) > 0 {
+		return nil // not JSON, or more than one value
 	}
 	return v
 }

@@ -253,6 +253,24 @@ func TestClientJSONRoundTrip(t *testing.T) {
 	assert.Panics(t, func() { c.Post("/items", vial.WithJSON(func() {})) }, "a value JSON cannot encode")
 }
 
+// A JSON response is one value: anything but white space after it (a
+// stray closing bracket included) makes it not JSON for GetJSON.
+func TestClientGetJSONWantsOneValue(t *testing.T) {
+	defer tcGuard(t)
+	app, _ := tcApp(t)
+	app.Get("/raw", func(r *vial.Request) any {
+		return vial.NewResponse([]byte(r.Args().Get("body")), "application/json")
+	})
+	c := app.TestClient()
+	get := func(body string) *vial.TestResponse {
+		return c.Get("/raw", vial.WithQuery("body", body))
+	}
+	assert.Equal(t, map[string]any{"a": json.Number("1")}, get("{\"a\":1} \n").GetJSON())
+	for _, body := range []string{`{"a":1}]`, `{"a":1}}`, `{"a":1} {}`, `[1] 2`} {
+		assert.Nil(t, get(body).GetJSON(), body)
+	}
+}
+
 func TestClientPostsAForm(t *testing.T) {
 	defer tcGuard(t)
 	app, _ := tcApp(t)
