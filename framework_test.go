@@ -346,6 +346,19 @@ func TestResponseSetStatus(t *testing.T) {
 	assert.Equal(t, gateway.StatusLine(299), resp.Status(), "a refused status changes nothing")
 }
 
+// r.Values is Flask's request.values: the query string, then the form,
+// except on GET, where werkzeug leaves the form out.
+func TestRequestValues(t *testing.T) {
+	app := vial.New("test")
+	app.Route("/v", vial.Methods("GET", "POST", "PUT"))(func(r *vial.Request) any {
+		return r.Values("a") + "," + r.Values("b")
+	})
+	form := "application/x-www-form-urlencoded"
+	assert.Equal(t, "1,3", do(t, app, "POST", "/v?a=1", "a=2&b=3", form).Body.String(), "the query string first")
+	assert.Equal(t, "2,3", do(t, app, "PUT", "/v", "a=2&b=3", form).Body.String())
+	assert.Equal(t, "1,", do(t, app, "GET", "/v?a=1", "a=2&b=3", form).Body.String(), "no form on GET")
+}
+
 func TestMakeResponseForms(t *testing.T) {
 	app := vial.New("test")
 	app.Get("/string", func(r *vial.Request) any { return "<b>hi</b>" })

@@ -408,10 +408,15 @@ func (r *Request) File(field string) *multipart.FileHeader {
 }
 
 // Values returns a query or form value: the query string first, then the
-// form (Flask's request.values).
+// form (Flask's request.values). For a GET request it is the query string
+// alone, as in werkzeug 2.0 and later: a form body on a GET (which some
+// caching proxies would not tell apart) must not take over.
 func (r *Request) Values(key string) string {
 	if v, ok := r.Args()[key]; ok && len(v) > 0 {
 		return v[0]
+	}
+	if r.Method == http.MethodGet {
+		return ""
 	}
 	return r.Form().Get(key)
 }
