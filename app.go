@@ -299,7 +299,9 @@ func endpointFor(view View, rule string) string {
 	if view == nil {
 		return rule
 	}
-	full := funcName(reflect.ValueOf(view).Pointer())
+	// The runtime writes a generic function's type arguments as "[...]":
+	// an instance of func list[T any] is named after list.
+	full := strings.ReplaceAll(funcName(reflect.ValueOf(view).Pointer()), "[...]", "")
 	name := strings.TrimSuffix(full[strings.LastIndexByte(full, '/')+1:], "-fm")
 	if anonymousFunc.MatchString(name) || name == "" {
 		return rule

@@ -249,6 +249,26 @@ func TestDuplicateEndpointPanicsNamingBothViews(t *testing.T) {
 }
 
 func viewA(r *vial.Request) any { return "a" }
+
+// listOf is a generic view: each instance is a view of its own.
+func listOf[T any](r *vial.Request) any { return fmt.Sprintf("%T", *new(T)) }
+
+func TestGenericViewsAreNamedAfterTheFunction(t *testing.T) {
+	app := vial.New("test")
+	app.Get("/ints", listOf[int])
+	// The same instance may serve several rules, as any function may.
+	app.Get("/more-ints", listOf[int])
+	// Another instance is another view: it needs an endpoint of its own.
+	assert.PanicsWithValue(t,
+		`vial: rule "/strings": view function github.com/vial-go/vial_test.listOf[...] is overwriting the existing view github.com/vial-go/vial_test.listOf[...] for endpoint "listOf"`,
+		func() { app.Get("/strings", listOf[string]) })
+	app.Get("/strings", listOf[string], vial.Endpoint("strings"))
+
+	assert.Equal(t, "/ints", app.URLFor("listOf"))
+	assert.Equal(t, "int", do(t, app, "GET", "/ints").Body.String())
+	assert.Equal(t, "int", do(t, app, "GET", "/more-ints").Body.String())
+	assert.Equal(t, "string", do(t, app, "GET", "/strings").Body.String())
+}
 func viewB(r *vial.Request) any { return "b" }
 
 func TestDefaultEndpointIsTheFunctionName(t *testing.T) {
