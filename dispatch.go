@@ -244,11 +244,12 @@ func (a *App) DispatchRequest(r *Request) any {
 	if r.routingErr != nil {
 		return r.routingErr
 	}
-	if r.Method == http.MethodOptions && r.URLRule.ProvideAutomaticOptions {
+	rule := r.URLRule // nil if a before-request function dropped it
+	if r.Method == http.MethodOptions && rule != nil && rule.ProvideAutomaticOptions {
 		return a.defaultOptionsResponse(r)
 	}
 	var view View
-	if rule := r.URLRule; rule != nil && rule.viewApp == a && rule.Endpoint == r.Endpoint {
+	if rule != nil && rule.viewApp == a && rule.Endpoint == r.Endpoint {
 		view = rule.view
 	} else {
 		// A rule added to the URLMap directly or shared with another App,
@@ -256,7 +257,10 @@ func (a *App) DispatchRequest(r *Request) any {
 		view = a.viewFunctions[r.Endpoint]
 	}
 	if view == nil {
-		return fmt.Errorf("vial: no view function is registered for endpoint %q (rule %q)", r.Endpoint, r.URLRule.Rule)
+		if rule == nil {
+			return fmt.Errorf("vial: no view function is registered for endpoint %q", r.Endpoint)
+		}
+		return fmt.Errorf("vial: no view function is registered for endpoint %q (rule %q)", r.Endpoint, rule.Rule)
 	}
 	return view(r)
 }

@@ -315,8 +315,10 @@ func TestRulesOfAnEndpointShareItsView(t *testing.T) {
 // A before-request function may drop the matched rule; dispatch then finds
 // the view by endpoint alone, as Flask's view_functions lookup does.
 func TestDispatchWithoutARule(t *testing.T) {
-	app := vial.New("test")
+	var logs bytes.Buffer
+	app := quietApp(&logs)
 	app.Get("/a", viewA)
+	app.AddURLRule("/none", "none", nil, vial.Methods("GET"))
 	app.BeforeRequest(func(r *vial.Request) any {
 		r.URLRule = nil
 		return nil
@@ -324,6 +326,14 @@ func TestDispatchWithoutARule(t *testing.T) {
 	rec := do(t, app, "GET", "/a")
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, "a", rec.Body.String())
+	// OPTIONS without a rule goes to the view: there is no rule to answer it.
+	rec = do(t, app, "OPTIONS", "/a")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "a", rec.Body.String())
+	// An endpoint without a view is the app's error, named in the log.
+	rec = do(t, app, "GET", "/none")
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Contains(t, logs.String(), `no view function is registered for endpoint \"none\"`)
 }
 
 // Two Apps may share one URLMap; each still runs its own view for an

@@ -61,20 +61,16 @@ func CheckResponse(status string, headers Headers) (code int, contentLength int6
 	}
 	contentLength = -1
 	for _, h := range headers {
-		if commonField(h.Name) {
-			// A token, not hop-by-hop, not Status: only the value can
+		if isLength := h.Name == "Content-Length"; isLength || commonField(h.Name) {
+			// A token, neither hop-by-hop nor Status: only the value can
 			// be wrong.
 			if hasCRLFOrNUL(h.Value) {
 				return 0, -1, &HeaderError{Rule: RuleHeaderCRLF, Name: h.Name, Value: h.Value}
 			}
-			continue
-		}
-		if h.Name == "Content-Length" {
-			if hasCRLFOrNUL(h.Value) {
-				return 0, -1, &HeaderError{Rule: RuleHeaderCRLF, Name: h.Name, Value: h.Value}
-			}
-			if contentLength, err = checkLength(h, contentLength); err != nil {
-				return 0, -1, err
+			if isLength {
+				if contentLength, err = checkLength(h, contentLength); err != nil {
+					return 0, -1, err
+				}
 			}
 			continue
 		}
