@@ -25,6 +25,9 @@ import (
 // iter.Seq, sent chunk by chunk as it is produced), an [io.Reader] (streamed,
 // closed afterwards if it is an io.Closer), or a gateway application called
 // to produce the whole response.
+//
+// Use a Response through its pointer; a copy would share its header storage
+// and its less common fields with the original.
 type Response struct {
 	// StatusCode is the HTTP status, 200 unless changed.
 	StatusCode int
