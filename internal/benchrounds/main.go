@@ -42,6 +42,13 @@ func run(out io.Writer, pkg, bench, base string, rounds int, benchtime string) e
 		return err
 	}
 	defer os.RemoveAll(dir)
+	// The test binary runs in the package's directory, as go test runs it,
+	// so that tests reading testdata find it.
+	list, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
+	if err != nil {
+		return fmt.Errorf("finding %s: %w", pkg, err)
+	}
+	pkgDir := strings.TrimSpace(string(list))
 	bin := filepath.Join(dir, "bench.test")
 	build := exec.Command("go", "test", "-c", "-o", bin, pkg)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -52,7 +59,7 @@ func run(out io.Writer, pkg, bench, base string, rounds int, benchtime string) e
 	for i := range rounds {
 		cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", bench, "-test.benchmem",
 			"-test.count", "1", "-test.benchtime", benchtime)
-		cmd.Dir = pkgDir(pkg)
+		cmd.Dir = pkgDir
 		text, err := cmd.Output()
 		if err != nil {
 			return fmt.Errorf("round %d: %w\n%s", i+1, err, text)
@@ -62,15 +69,6 @@ func run(out io.Writer, pkg, bench, base string, rounds int, benchtime string) e
 	}
 	report(out, all, base)
 	return nil
-}
-
-// pkgDir is where the test binary runs, as go test runs it: in the
-// package's directory.
-func pkgDir(pkg string) string {
-	if strings.HasPrefix(pkg, ".") || strings.HasPrefix(pkg, "/") {
-		return pkg
-	}
-	return "."
 }
 
 // A result is one benchmark line of one round.
