@@ -332,6 +332,7 @@ const maxSegVars = 8
 type matchState struct {
 	method   string
 	args     map[string]any // the view arguments of the rule found
+	reuse    map[string]any // a map to hold them, emptied first; nil makes one
 	redirect string         // set when the path needs its trailing slash: stop
 	// The segments the walk took through the dynamic edges, by depth: for
 	// a rule whose variables are whole segments (segVars), their texts.
@@ -365,11 +366,11 @@ func (st *matchState) walk(n *node, path string, i int) *Rule {
 					continue
 				}
 				if r.StrictSlashes {
-					if _, ok := r.accept(path+"/", false); ok {
+					if _, ok := r.accept(path+"/", false, nil); ok {
 						st.redirect = path + "/"
 						return nil
 					}
-				} else if args, ok := r.accept(path+"/", true); ok {
+				} else if args, ok := r.accept(path+"/", true, st.reuse); ok {
 					st.args = args
 					return r
 				}
@@ -437,9 +438,9 @@ func (st *matchState) try(n *node, path string, nonStrictOnly bool) *Rule {
 		var ok bool
 		if r.segVars && !nonStrictOnly {
 			// path is the path walked to n: the variables are in segs.
-			args, ok = r.convert(func(i int) string { return st.segs[i] }, true)
+			args, ok = r.convert(func(i int) string { return st.segs[i] }, true, st.reuse)
 		} else {
-			args, ok = r.accept(path, true)
+			args, ok = r.accept(path, true, st.reuse)
 		}
 		if ok {
 			st.args = args
@@ -467,7 +468,7 @@ func (st *matchState) allowed() []string {
 			if pc.nonStrictOnly && r.StrictSlashes || r.allows(st.method) {
 				continue
 			}
-			if _, ok := r.accept(pc.path, false); ok {
+			if _, ok := r.accept(pc.path, false, nil); ok {
 				methods = append(methods, r.Methods...)
 			}
 		}
@@ -492,12 +493,12 @@ var probes = sync.Pool{New: func() any {
 
 // accept matches path against r's mux route and converts the variables.
 // ok is false when the route does not match or a converter refuses its
-// text. args (made only when want is set) holds the converted variables
-// and the defaults; it is nil for a rule with neither.
-func (r *Rule) accept(path string, want bool) (args map[string]any, ok bool) {
+// text. args (only when want is set) holds the converted variables and the
+// defaults, in reuse when it is not nil; it is nil for a rule with neither.
+func (r *Rule) accept(path string, want bool, reuse map[string]any) (args map[string]any, ok bool) {
 	if len(r.vars) == 0 {
 		if want {
-			args = r.defaultArgs()
+			args = r.defaultArgs(reuse)
 		}
 		return args, true
 	}
@@ -505,7 +506,7 @@ func (r *Rule) accept(path string, want bool) (args map[string]any, ok bool) {
 	p.url.Path = path
 	p.match = mux.RouteMatch{Vars: p.vars}
 	if r.route.get().Match(&p.req, &p.match) {
-		args, ok = r.convert(func(i int) string { return p.vars[r.vars[i].name] }, want)
+		args, ok = r.convert(func(i int) string { return p.vars[r.vars[i].name] }, want, reuse)
 	}
 	// Every match writes the variables of its route, so what others left
 	// does no harm; clearing a small map on every match would cost more.
@@ -517,18 +518,18 @@ func (r *Rule) accept(path string, want bool) (args map[string]any, ok bool) {
 }
 
 // convert converts the texts of r's variables, text(i) for r.vars[i]. ok
-// is false when a converter refuses its text. args (made only when want is
-// set) holds the converted variables and the defaults; it is nil for a
-// rule with neither.
-func (r *Rule) convert(text func(i int) string, want bool) (args map[string]any, ok bool) {
+// is false when a converter refuses its text. args (only when want is set)
+// holds the converted variables and the defaults, in reuse when it is not
+// nil; it is nil for a rule with neither.
+func (r *Rule) convert(text func(i int) string, want bool, reuse map[string]any) (args map[string]any, ok bool) {
 	if len(r.vars) == 0 {
 		if want {
-			args = r.defaultArgs()
+			args = r.defaultArgs(reuse)
 		}
 		return args, true
 	}
 	if want {
-		args = make(map[string]any, len(r.vars)+len(r.Defaults))
+		args = argsMap(reuse, len(r.vars)+len(r.Defaults))
 	}
 	for i, v := range r.vars {
 		val, err := v.conv.ToValue(text(i))

@@ -165,17 +165,27 @@ func (r *Rule) allows(method string) bool {
 	return false
 }
 
-// defaultArgs returns a fresh copy of the rule's defaults, nil when it has
-// none.
-func (r *Rule) defaultArgs() map[string]any {
+// defaultArgs returns a copy of the rule's defaults, in reuse when it is
+// not nil; nil when the rule has none.
+func (r *Rule) defaultArgs(reuse map[string]any) map[string]any {
 	if len(r.Defaults) == 0 {
 		return nil
 	}
-	args := make(map[string]any, len(r.Defaults))
+	args := argsMap(reuse, len(r.Defaults))
 	for k, v := range r.Defaults {
 		args[k] = v
 	}
 	return args
+}
+
+// argsMap returns an empty map for n view arguments: reuse, emptied, when
+// it is not nil (a recycled Request's), else a new one.
+func argsMap(reuse map[string]any, n int) map[string]any {
+	if reuse == nil {
+		return make(map[string]any, n)
+	}
+	clear(reuse)
+	return reuse
 }
 
 // URLMap is the table of URL rules: werkzeug's Map. Add every rule before
@@ -643,6 +653,11 @@ func normalizeMethods(r *Rule) error {
 //     Location is the new path, percent-decoded like path, without script
 //     root or query string.
 func (m *URLMap) Match(path, method string) (*Rule, map[string]any, error) {
+	return m.match(path, method, nil)
+}
+
+// match is Match, putting the view arguments in reuse when it is not nil.
+func (m *URLMap) match(path, method string, reuse map[string]any) (*Rule, map[string]any, error) {
 	if path == "" {
 		path = "/"
 	} else if path[0] != '/' {
@@ -654,11 +669,11 @@ func (m *URLMap) Match(path, method string) (*Rule, map[string]any, error) {
 	if n := m.index.exactNode(path); n != nil {
 		for _, r := range n.rules {
 			if r.allows(method) {
-				return matched(r, r.defaultArgs(), method)
+				return matched(r, r.defaultArgs(reuse), method)
 			}
 		}
 	}
-	st := matchState{method: method}
+	st := matchState{method: method, reuse: reuse}
 	if r := st.walk(&m.index.root, path, 1); r != nil {
 		return matched(r, st.args, method)
 	}
