@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/vial-go/vial/gateway"
 )
@@ -51,6 +52,9 @@ func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (b
 					r.err = errGoexit
 				}
 			}
+			// Left to the garbage collector: the panic may still reach
+			// code that holds the request.
+			r.keep = true
 			(*requestBody)(r).Close()
 			if v != nil {
 				panic(v)
@@ -98,15 +102,14 @@ func (a *App) startResponse(r *Request, resp *Response, env *gateway.Environ, st
 // redirect) is kept, to be raised by DispatchRequest after the
 // before-request functions have run.
 func (a *App) newRequest(env *gateway.Environ) *Request {
-	r := &Request{
-		Environ:    env,
-		Method:     env.Method,
-		Path:       env.PathInfo,
-		ScriptRoot: env.ScriptName,
-		Header:     env.Header,
-		RemoteAddr: env.RemoteAddr,
-		app:        a,
-	}
+	r := requestPool.Get().(*Request)
+	r.Environ = env
+	r.Method = env.Method
+	r.Path = env.PathInfo
+	r.ScriptRoot = env.ScriptName
+	r.Header = env.Header
+	r.RemoteAddr = env.RemoteAddr
+	r.app = a
 	if r.Path == "" {
 		r.Path = "/"
 	}
@@ -114,12 +117,52 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 		r.Header = http.Header{}
 	}
 	rule, args, err := a.match(r)
+	if args != nil {
+		r.argsBuf = args
+	}
 	if err != nil {
 		r.routingErr = a.absoluteRedirect(r, err)
 		return r
 	}
 	r.URLRule, r.Endpoint, r.ViewArgs = rule, rule.Endpoint, args
 	return r
+}
+
+// requestPool holds the Requests ServeGateway has finished with. A
+// Request is documented as valid until its teardown, as the Environ under
+// it is: recycling it, with its view-arguments map, saves the two largest
+// allocations of a request, as gin, echo and chi recycle their contexts.
+var requestPool = sync.Pool{New: func() any { return new(Request) }}
+
+// maxRecycledArgs bounds the view-arguments map a recycled Request keeps:
+// up to 8 entries a map is a single group, past that a table not worth
+// keeping.
+const maxRecycledArgs = 8
+
+// preserveRequestKey is the environ key that keeps the App from recycling
+// the request once it is torn down: the test client sets it, so that tests
+// may look at a request (caught by a signal or a hook) after its response,
+// as Flask's test client preserves its contexts
+// (werkzeug.debug.preserve_context).
+const preserveRequestKey = "vial.preserve_request"
+
+// release readies r for another request and puts it in the pool, unless
+// it is to be kept. It runs last in the teardown: nothing of vial's uses r
+// afterwards.
+func (r *Request) release() {
+	if r.keep {
+		return
+	}
+	if _, ok := r.Environ.Lookup(preserveRequestKey); ok {
+		return
+	}
+	args := r.argsBuf
+	if len(args) > maxRecycledArgs {
+		args = nil
+	}
+	clear(args) // drop the values, and show an empty map to anyone who kept it
+	*r = Request{argsBuf: args}
+	requestPool.Put(r)
 }
 
 // match matches the request's URL. A panic there (in a custom converter)
@@ -131,7 +174,7 @@ func (a *App) match(r *Request) (rule *Rule, args map[string]any, err error) {
 			rule, args, err = nil, nil, panicked(v)
 		}
 	}()
-	return a.URLMap.Match(r.Path, r.Method)
+	return a.URLMap.match(r.Path, r.Method, r.argsBuf)
 }
 
 var errGoexit = errors.New("vial: the request's goroutine exited (runtime.Goexit)")
@@ -492,6 +535,7 @@ func (b *requestBody) Close() error {
 	a.DoTeardownRequest(r, r.err)
 	a.DoTeardownAppContext(r, r.err)
 	r.cleanup()
+	r.release()
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -18,8 +19,14 @@ import (
 )
 
 // A Request is one incoming request as a view sees it: Flask's request,
-// built on the gateway [gateway.Environ]. It is created by the App for each
-// request and valid until the response has been sent and torn down.
+// built on the gateway [gateway.Environ]. The App makes one for each request
+// and it is valid until the response has been sent and torn down, as the
+// Environ under it is: the App then recycles it, with its ViewArgs map, for
+// a later request, as gin, echo and chi recycle their contexts. Code that
+// outlives the request (a goroutine the view starts, a receiver that keeps
+// what a signal sent) must keep a [Request.Copy] instead, or the values it
+// needs. Requests made by the test client are never recycled, so tests may
+// look at them afterwards.
 //
 // The query string, form, files, JSON body and cookies are parsed the first
 // time they are asked for, and kept. Accessors that Flask exposes as
@@ -65,6 +72,11 @@ type Request struct {
 	err       error        // the unhandled error that ended the request, for teardown
 	closed    bool
 	spareUsed bool // spare has been handed out
+	keep      bool // not to be recycled: see release
+
+	// argsBuf is the map the URL match filled, kept when the Request is
+	// recycled so that the next match fills it again.
+	argsBuf map[string]any
 
 	// spare is the first response made for the request (by MakeResponse,
 	// from what a view returned, unless it is a *Response), allocated with
@@ -117,6 +129,41 @@ func (r *Request) App() *App { return r.app }
 // Context returns the request's context, cancelled when the client goes
 // away or the server shuts down.
 func (r *Request) Context() context.Context { return r.Environ.Context() }
+
+// Copy returns a copy of r that stays valid after the request has ended,
+// for a goroutine the view starts: what Flask's copy_current_request_context
+// is for. The copy has its own Environ (a clone), Header, ViewArgs and G,
+// and what r has parsed so far (args, form, JSON, cookies), shared: read it,
+// do not change it. Its Context is r's, which ends with the request; use
+// context.WithoutCancel for work that must outlive it.
+//
+// The body is not copied, as it cannot be read once the request has ended:
+// read what the copy needs first (r.Form, r.Data, r.JSON), and save uploaded
+// files, which are removed at teardown. The copy's body reads as empty.
+func (r *Request) Copy() *Request {
+	c := &Request{
+		Environ:    r.Environ.Clone(),
+		Method:     r.Method,
+		Path:       r.Path,
+		ScriptRoot: r.ScriptRoot,
+		Header:     r.Header.Clone(),
+		RemoteAddr: r.RemoteAddr,
+		ViewArgs:   maps.Clone(r.ViewArgs),
+		Endpoint:   r.Endpoint,
+		URLRule:    r.URLRule,
+		G:          G{m: maps.Clone(r.G.m)},
+		app:        r.app,
+		routingErr: r.routingErr,
+		keep:       true,
+	}
+	c.Environ.Header = c.Header
+	c.Environ.Input = http.NoBody
+	if r.lazy != nil {
+		l := *r.lazy // its own flags, so that parsing more races with nothing
+		c.lazy = &l
+	}
+	return c
+}
 
 // FullPath returns the path and query string: "/search?q=go".
 func (r *Request) FullPath() string {

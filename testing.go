@@ -59,6 +59,10 @@ const maxRedirects = 10
 // cookie jar, and later requests send them back. It follows redirects when
 // FollowRedirects is set.
 //
+// The App does not recycle the Requests the client makes (see [Request]): a
+// test may look at one, caught by a hook or a signal receiver, after its
+// response has come back.
+//
 // A Client may be used by several goroutines at once, provided its fields
 // are not changed meanwhile.
 type Client struct {
@@ -578,6 +582,7 @@ func (t *testRequest) environ(jarCookies []*http.Cookie, errs io.Writer) (*gatew
 		header.Set("Content-Type", t.contentType)
 	}
 	env.SetContext(context.Background())
+	env.Set(preserveRequestKey, true)
 	for _, fn := range t.environFns {
 		fn(env)
 	}

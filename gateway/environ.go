@@ -42,7 +42,8 @@ var Version = [2]int{1, 0}
 // Header's "User-Agent", repeated headers joined with ", " (Cookie with
 // "; "). HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH never exist: those are
 // CONTENT_TYPE and CONTENT_LENGTH. Any other key is an extension, stored as
-// given (servers and middleware use them, vial stores "vial.request").
+// given: servers and middleware use them (vial's test client sets
+// "vial.preserve_request").
 //
 // An Environ belongs to the request: servers may reuse it once the response
 // Body has been closed, so an application must not keep it, or anything it
