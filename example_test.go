@@ -120,3 +120,27 @@ func ExampleRequestFinished() {
 	// GET / -> 200
 	// GET /missing -> 404
 }
+
+// A Request is valid until its response has been sent: the App then
+// recycles it. Work that goes on after the response (a goroutine the view
+// starts) takes a copy.
+func ExampleRequest_Copy() {
+	app := vial.New("jobs")
+	done := make(chan string)
+	app.Post("/report/<int:year>", func(r *vial.Request) any {
+		r.G.Set("user", r.Form().Get("user")) // read the body before copying
+		c := r.Copy()
+		go func() {
+			// Runs after the response, while the Request serves others.
+			done <- fmt.Sprintf("report %d for %s", c.ViewArgs["year"], c.G.Get("user"))
+		}()
+		return vial.MakeResponse("started", 202)
+	})
+
+	resp := app.TestClient().Post("/report/2026", vial.WithFormValue("user", "ann"))
+	fmt.Println(resp.StatusCode, resp.Text())
+	fmt.Println(<-done)
+	// Output:
+	// 202 started
+	// report 2026 for ann
+}
