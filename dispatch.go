@@ -52,10 +52,7 @@ func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (b
 					r.err = errGoexit
 				}
 			}
-			// Left to the garbage collector: the panic may still reach
-			// code that holds the request.
-			r.keep = true
-			(*requestBody)(r).Close()
+			r.tearDown()
 			if v != nil {
 				panic(v)
 			}
@@ -72,7 +69,7 @@ func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (b
 		resp = a.HandleException(r, err)
 	}
 	r.inner = a.startResponse(r, resp, env, start)
-	return (*requestBody)(r)
+	return &requestBody{r}
 }
 
 // startResponse runs the response as a gateway application. Only a
@@ -147,12 +144,9 @@ const maxRecycledArgs = 8
 const preserveRequestKey = "vial.preserve_request"
 
 // release readies r for another request and puts it in the pool, unless
-// it is to be kept. It runs last in the teardown: nothing of vial's uses r
-// afterwards.
+// the environ asks to preserve it. It runs last in the teardown: nothing of
+// vial's uses r afterwards.
 func (r *Request) release() {
-	if r.keep {
-		return
-	}
 	if _, ok := r.Environ.Lookup(preserveRequestKey); ok {
 		return
 	}
@@ -160,7 +154,7 @@ func (r *Request) release() {
 	if len(args) > maxRecycledArgs {
 		args = nil
 	}
-	clear(args) // drop the values, and show an empty map to anyone who kept it
+	clear(args) // so that the pooled map keeps none of the values alive
 	*r = Request{argsBuf: args}
 	requestPool.Put(r)
 }
@@ -489,15 +483,23 @@ func (a *App) ProcessResponse(r *Request, resp *Response) (out *Response, err er
 }
 
 // requestBody is the body ServeGateway returns: the response's body, with
-// the request's teardown run when the server closes it.
-type requestBody Request
+// the request's teardown run when the server closes it. It is made for
+// each request, not recycled with the Request: a second Close, from a
+// server that breaks the gateway contract, finds it spent instead of
+// tearing down the request the Request serves by then.
+type requestBody struct {
+	r *Request // nil once closed
+}
 
 // Chunks produces the response's chunks. A panic while producing them (a
 // streaming view failing halfway) is recorded as the request's error,
 // reported through GotRequestException, and passed on to the server, which
 // aborts the response.
 func (b *requestBody) Chunks(yield func([]byte) bool) {
-	r := (*Request)(b)
+	r := b.r
+	if r == nil {
+		return
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			err := panicked(v)
@@ -510,23 +512,45 @@ func (b *requestBody) Chunks(yield func([]byte) bool) {
 }
 
 // Err reports a body that ended early.
-func (b *requestBody) Err() error { return gateway.BodyErr(b.inner) }
+func (b *requestBody) Err() error {
+	if b.r == nil {
+		return nil
+	}
+	return gateway.BodyErr(b.r.inner)
+}
 
 // Unwrap returns the response's own body, so the server can use its
 // WriterTo and Len.
-func (b *requestBody) Unwrap() gateway.Body { return b.inner }
+func (b *requestBody) Unwrap() gateway.Body {
+	if b.r == nil || b.r.inner == nil {
+		return spentBody{}
+	}
+	return b.r.inner
+}
 
 // Close closes the response body, then tears the request down: the
 // teardown-request functions newest first, RequestTearingDown, then the
 // application context: teardown-appcontext functions, AppContextTearingDown
 // and AppContextPopped. A panic in any of them is logged and the rest still
-// run.
+// run. Closing again does nothing.
 func (b *requestBody) Close() error {
-	r := (*Request)(b)
-	if r.closed {
+	r := b.r
+	if r == nil {
 		return nil
 	}
-	r.closed = true
+	b.r = nil
+	return r.tearDown()
+}
+
+// spentBody is what a closed requestBody unwraps to: empty.
+type spentBody struct{}
+
+func (spentBody) Chunks(func([]byte) bool) {}
+func (spentBody) Close() error             { return nil }
+
+// tearDown closes r's response body and runs what ends a request (see
+// requestBody.Close), then recycles r.
+func (r *Request) tearDown() error {
 	a := r.app
 	var err error
 	if r.inner != nil { // nil when the request failed before it had a body

@@ -131,7 +131,8 @@ func ExampleRequest_Copy() {
 		r.G.Set("user", r.Form().Get("user")) // read the body before copying
 		c := r.Copy()
 		go func() {
-			// Runs after the response, while the Request serves others.
+			// Runs after the response: under a server, r may be serving
+			// another request by then (the test client keeps its own).
 			done <- fmt.Sprintf("report %d for %s", c.ViewArgs["year"], c.G.Get("user"))
 		}()
 		return vial.MakeResponse("started", 202)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial"
+	"github.com/vial-go/vial/gateway"
 )
 
 // The App recycles each Request once it is torn down. These tests serve
@@ -62,7 +63,9 @@ func TestRecycledRequestsStartClean(t *testing.T) {
 			cookies:  r.Cookies(),
 			reused:   r == last,
 		}
-		return "checked"
+		// Bytes, after a text body: the spare Response must not keep the
+		// last request's text.
+		return []byte("checked")
 	})
 
 	reused := 0
@@ -137,11 +140,9 @@ func TestRecycledRequestsKeepTheirOwnValuesUnderLoad(t *testing.T) {
 		return chunks
 	}, vial.Endpoint("item"))
 	app.TeardownRequest(func(r *vial.Request, err error) {
-		if r.Endpoint != "item" {
-			return
-		}
-		if r.G.Get("id") != r.ViewArgs["id"] || r.Path != "/item/"+r.Args().Get("id") {
-			mismatch("teardown: g %v, ViewArgs %v, path %s", r.G.Get("id"), r.ViewArgs["id"], r.Path)
+		// Every request of this test is for /item/<id>.
+		if r.Endpoint != "item" || r.G.Get("id") != r.ViewArgs["id"] || r.Path != "/item/"+r.Args().Get("id") {
+			mismatch("teardown: endpoint %q, g %v, ViewArgs %v, path %s", r.Endpoint, r.G.Get("id"), r.ViewArgs["id"], r.Path)
 		}
 	})
 	srv := httptest.NewServer(app)
@@ -248,5 +249,76 @@ func TestTestClientKeepsItsRequests(t *testing.T) {
 		assert.Equal(t, "user", r.Endpoint)
 		assert.Equal(t, map[string]any{"id": i}, r.ViewArgs)
 		assert.Equal(t, i, r.G.Get("n"))
+	}
+}
+
+// A copy reads nothing of the original's body, and parsing more on either
+// side leaves the other alone: the copy has its own parse state.
+func TestRequestCopyHasItsOwnParseState(t *testing.T) {
+	app := vial.New("copy")
+	app.Post("/form", func(r *vial.Request) any {
+		r.Args() // something parsed, the form not yet
+		c := r.Copy()
+		done := make(chan url.Values)
+		go func() { done <- c.Form() }()
+		assert.Empty(t, <-done, "the copy's body reads as empty")
+		return r.Form().Get("f")
+	})
+	w := do(t, app, "POST", "/form?q=1", "f=v", "application/x-www-form-urlencoded")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "v", w.Body.String(), "the original still reads its body")
+}
+
+// When a candidate rule fills some view arguments and then refuses the
+// path (a converter rejects its text), the rule that matches next gets a
+// map holding its own arguments only, whether the map is new or a
+// recycled Request's.
+func TestViewArgsHoldOnlyTheMatchingRulesValues(t *testing.T) {
+	app := vial.New("args")
+	app.Get("/q/<int:a>/<int(max=10):b>", func(r *vial.Request) any { return "small" }, vial.Endpoint("small"))
+	var got map[string]any
+	app.Get("/q/<int:x>/<y>", func(r *vial.Request) any {
+		got = copyArgs(r.ViewArgs)
+		return "any"
+	}, vial.Endpoint("any"))
+	for range 50 {
+		w := do(t, app, "GET", "/q/1/5")
+		require.Equal(t, "small", w.Body.String())
+		w = do(t, app, "GET", "/q/1/99")
+		require.Equal(t, "any", w.Body.String())
+		require.Equal(t, map[string]any{"x": 1, "y": "99"}, got)
+	}
+}
+
+// A server that closes a body twice breaks the gateway contract; the
+// second Close must still do nothing, even though the Request it tore
+// down serves another request by then.
+func TestASecondCloseLeavesTheNextRequestAlone(t *testing.T) {
+	app := vial.New("twice")
+	var torn []string
+	app.TeardownRequest(func(r *vial.Request, err error) { torn = append(torn, r.Path) })
+	app.Get("/<name>", func(r *vial.Request) any { return r.ViewArgs["name"] })
+	start := func(string, gateway.Headers, ...error) gateway.WriteFunc {
+		return func([]byte) error { return nil }
+	}
+	serve := func(path string) gateway.Body {
+		return app.ServeGateway(&gateway.Environ{Method: "GET", PathInfo: path, Header: http.Header{}}, start)
+	}
+	text := func(b gateway.Body) string {
+		var sb strings.Builder
+		b.Chunks(func(p []byte) bool { sb.Write(p); return true })
+		return sb.String()
+	}
+	for range 50 {
+		torn = nil
+		first := serve("/a")
+		require.Equal(t, "a", text(first))
+		require.NoError(t, first.Close())
+		second := serve("/b")
+		require.NoError(t, first.Close()) // the faulty server's second Close
+		require.Equal(t, []string{"/a"}, torn, "the second request was torn down early")
+		require.Equal(t, "b", text(second))
+		require.NoError(t, second.Close())
+		require.Equal(t, []string{"/a", "/b"}, torn)
 	}
 }

@@ -21,12 +21,14 @@ import (
 // A Request is one incoming request as a view sees it: Flask's request,
 // built on the gateway [gateway.Environ]. The App makes one for each request
 // and it is valid until the response has been sent and torn down, as the
-// Environ under it is: the App then recycles it, with its ViewArgs map, for
-// a later request, as gin, echo and chi recycle their contexts. Code that
-// outlives the request (a goroutine the view starts, a receiver that keeps
-// what a signal sent) must keep a [Request.Copy] instead, or the values it
-// needs. Requests made by the test client are never recycled, so tests may
-// look at them afterwards.
+// Environ under it is: the App then recycles it for a later request, as
+// gin, echo and chi recycle their contexts. That includes its ViewArgs map
+// and the Response the App made from what the view returned (a string, a
+// map, …; a *Response the view made itself is its own). Code that outlives
+// the request (a goroutine the view starts, a receiver that keeps what a
+// signal sent) must keep a [Request.Copy] instead, or the values it needs.
+// Requests made by the test client are never recycled, so tests may look at
+// them afterwards.
 //
 // The query string, form, files, JSON body and cookies are parsed the first
 // time they are asked for, and kept. Accessors that Flask exposes as
@@ -70,9 +72,7 @@ type Request struct {
 
 	inner     gateway.Body // the response body, wrapped by requestBody
 	err       error        // the unhandled error that ended the request, for teardown
-	closed    bool
-	spareUsed bool // spare has been handed out
-	keep      bool // not to be recycled: see release
+	spareUsed bool         // spare has been handed out
 
 	// argsBuf is the map the URL match filled, kept when the Request is
 	// recycled so that the next match fills it again.
@@ -133,8 +133,8 @@ func (r *Request) Context() context.Context { return r.Environ.Context() }
 // Copy returns a copy of r that stays valid after the request has ended,
 // for a goroutine the view starts: what Flask's copy_current_request_context
 // is for. The copy has its own Environ (a clone), Header, ViewArgs and G,
-// and what r has parsed so far (args, form, JSON, cookies), shared: read it,
-// do not change it. Its Context is r's, which ends with the request; use
+// and what r has parsed so far (args, form and files, the body's bytes,
+// cookies), shared: read it, do not change it. Its Context is r's, which ends with the request; use
 // context.WithoutCancel for work that must outlive it.
 //
 // The body is not copied, as it cannot be read once the request has ended:
@@ -154,7 +154,6 @@ func (r *Request) Copy() *Request {
 		G:          G{m: maps.Clone(r.G.m)},
 		app:        r.app,
 		routingErr: r.routingErr,
-		keep:       true,
 	}
 	c.Environ.Header = c.Header
 	c.Environ.Input = http.NoBody

@@ -260,7 +260,6 @@ func (a *App) TestRequestContext(method, target string, opts ...RequestOption) (
 	return r, func() {
 		once.Do(func() {
 			defer cancel()
-			r.closed = true
 			a.DoTeardownRequest(r, r.err)
 			a.DoTeardownAppContext(r, r.err)
 			r.cleanup()
