@@ -356,6 +356,13 @@ func rlStartHammer(url string, keepAlive bool) *rlHammer {
 	return h
 }
 
+// saw reports whether some request got body.
+func (h *rlHammer) saw(body string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bodies[body] > 0
+}
+
 // finish stops the loop and returns the errors and how many requests
 // succeeded.
 func (h *rlHammer) finish() ([]string, map[string]int) {

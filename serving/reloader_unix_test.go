@@ -307,6 +307,11 @@ func TestReloaderEndToEnd(t *testing.T) {
 	// Fixed: v3.
 	edit(`version = "v3" +`, `version = "v3"`)
 	rlWaitFor(t, 30*time.Second, `"v3"`, serves("v3"))
+	// A keep-alive connection stays with the old child until it has
+	// stopped, which may be a moment after the new one serves.
+	for _, h := range hammers {
+		rlWaitFor(t, 15*time.Second, `a hammer's "v3"`, func() bool { return h.saw("v3") })
+	}
 
 	for i, h := range hammers {
 		errs, bodies := h.finish()
