@@ -147,10 +147,11 @@ func Validate(app Application) Application {
 // the application enforce what they enforce themselves (a server still
 // answers bad headers with a 500, start still panics when called twice).
 // The exception is a call that would reach a response that has ended: start,
-// write or a chunk after Close, or a chunk after Chunks returned or after
-// yield returned false; the server may be serving another request by then,
-// so such a call goes no further (write reports an error, yield false). A
-// report function may panic itself, to stop at the first violation.
+// write, Chunks, WriteTo or a chunk after Close, or a chunk after Chunks
+// returned or after yield returned false; the application may be serving
+// another request by then, so such a call goes no further (write and WriteTo
+// report an error, yield false, Chunks yields nothing). A report function
+// may panic itself, to stop at the first violation.
 //
 // report is called on the goroutine that broke the rule, except for a Body
 // the server never closed, which is reported from a garbage collector
@@ -431,7 +432,7 @@ func (st *vState) start(status string, headers Headers, excInfo ...error) WriteF
 
 // errVEnded is what write returns, after ValidateWith's report, when the
 // response is over.
-var errVEnded = errors.New("gateway.Validate: write after the response ended")
+var errVEnded = errors.New("gateway.Validate: the response has ended")
 
 // write is the write callable the application gets.
 func (st *vState) write(p []byte) error {
@@ -504,14 +505,18 @@ func (st *vState) yield(p []byte) bool {
 }
 
 // beginIteration checks a server's call to Chunks or WriteTo.
-func (st *vState) beginIteration(method string) {
+// It returns false for a call after Close, which must go no further: the
+// application's Body may serve another request by then.
+func (st *vState) beginIteration(method string) bool {
 	switch {
 	case st.watch.calls.Load() > 0:
 		st.v.server(RuleAfterClose, "%s called after Close", method)
+		return false
 	case st.iterated:
 		st.v.server(RuleIterateOnce, "%s called on a body already iterated", method)
 	}
 	st.iterated, st.returned, st.yieldFalse = true, false, false
+	return true
 }
 
 // endOfBody checks a body whose Chunks or WriteTo has returned normally;
@@ -576,7 +581,9 @@ type vBody struct {
 // through a checking yield.
 func (b *vBody) Chunks(yield func([]byte) bool) {
 	st := b.st
-	st.beginIteration("Chunks")
+	if !st.beginIteration("Chunks") {
+		return
+	}
 	st.serverYield = yield
 	n := BodyLen(b.inner)
 	b.inner.Chunks(st.yieldFn)
@@ -600,7 +607,9 @@ func (b *vBody) vLen() int { return int(BodyLen(b.inner)) }
 
 func (b *vBody) vWriteTo(w io.Writer) (int64, error) {
 	st := b.st
-	st.beginIteration("WriteTo")
+	if !st.beginIteration("WriteTo") {
+		return 0, errVEnded
+	}
 	wt, _ := bodyWriterTo(b.inner)
 	n := BodyLen(b.inner)
 	var vw io.Writer = &vBodyWriter{st: st, w: w}

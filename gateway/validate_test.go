@@ -363,6 +363,28 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 		}
 		assert.Equal(t, []string{gateway.RuleAfterClose, gateway.RuleAfterClose}, rules)
 	})
+	t.Run("reported Chunks and WriteTo after Close go no further", func(t *testing.T) {
+		var c vCollector
+		body := &vCountingBody{}
+		app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, st gateway.StartResponse) gateway.Body {
+			st("200 OK", vText)
+			return body
+		}), c.report)
+		var s vServer
+		got := app.ServeGateway(vEnv(), s.start)
+		require.NoError(t, got.Close())
+		got.Chunks(func([]byte) bool { return true })
+		n, err := got.(io.WriterTo).WriteTo(io.Discard)
+		assert.Zero(t, n)
+		assert.Error(t, err)
+		assert.Zero(t, body.chunks, "Chunks reached the application's closed body")
+		assert.Zero(t, body.writeTos, "WriteTo reached the application's closed body")
+		var rules []string
+		for _, v := range c.all() {
+			rules = append(rules, v.Rule)
+		}
+		assert.Equal(t, []string{gateway.RuleAfterClose, gateway.RuleAfterClose}, rules)
+	})
 	t.Run("write during iteration is allowed", func(t *testing.T) {
 		app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			write := start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", "6"))
@@ -1176,3 +1198,15 @@ func TestValidateHandlerHTTP10(t *testing.T) {
 	assert.Equal(t, "ok", string(data))
 	assert.Empty(t, c.all())
 }
+
+// vCountingBody is an application's Body with a WriterTo that counts the
+// server's calls.
+type vCountingBody struct{ chunks, writeTos int }
+
+func (b *vCountingBody) Chunks(yield func([]byte) bool) { b.chunks++; yield([]byte("ok")) }
+func (b *vCountingBody) WriteTo(w io.Writer) (int64, error) {
+	b.writeTos++
+	n, err := w.Write([]byte("ok"))
+	return int64(n), err
+}
+func (b *vCountingBody) Close() error { return nil }
