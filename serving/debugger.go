@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -251,6 +252,9 @@ type debugBody struct {
 // before the first non-empty one.
 func (b *debugBody) Chunks(yield func([]byte) bool) {
 	x := b.x
+	if x.closed.Load() {
+		return // a faulty server: the application may serve another request by now
+	}
 	page := b.run(func() {
 		x.inner.Chunks(func(p []byte) bool {
 			if len(p) > 0 {
@@ -291,6 +295,11 @@ func (b *debugBody) Err() error {
 // Its WriterTo, when it has one, is reached through debugWriterToBody.
 func (b *debugBody) Unwrap() gateway.Body { return b.x.inner }
 
+// errDebugBodyClosed answers a server that calls WriteTo after Close. The
+// writer the Debugger kept belongs to the application's Body, which may
+// serve another request by then (vial recycles its requests).
+var errDebugBodyClosed = errors.New("vial debugger: WriteTo called after Close")
+
 // debugWriterToBody is a debugBody whose application's Body can write
 // itself to the server (a file, an in-memory body): the server calls
 // WriteTo, watched like Chunks.
@@ -300,6 +309,9 @@ type debugWriterToBody struct {
 }
 
 func (b *debugWriterToBody) WriteTo(w io.Writer) (n int64, err error) {
+	if b.x.closed.Load() {
+		return 0, errDebugBodyClosed
+	}
 	cw := &commitWriter{w: w, x: b.x}
 	var to io.Writer = cw
 	if rf, ok := w.(io.ReaderFrom); ok {

@@ -557,6 +557,38 @@ func TestDebuggerNormalDirectCallClosesOnce(t *testing.T) {
 	assert.Equal(t, "200 OK", rec.status)
 }
 
+// The Debugger keeps the application's WriterTo; a server that calls
+// WriteTo or Chunks after Close must not reach the application's body,
+// which may be serving another request by then.
+func TestDebuggerGoesNoFurtherAfterClose(t *testing.T) {
+	body := &dbgWriterToCounter{}
+	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		start("200 OK", nil)
+		return body
+	})
+	rec := &dbgRecorder{}
+	b := DebuggedApplication(app, false).ServeGateway(dbgRemoteEnviron("127.0.0.1", io.Discard), rec.start)
+	wt, ok := b.(io.WriterTo)
+	require.True(t, ok)
+	require.NoError(t, b.Close())
+	n, err := wt.WriteTo(io.Discard)
+	assert.Zero(t, n)
+	assert.Error(t, err)
+	b.Chunks(func([]byte) bool { return true })
+	assert.Zero(t, body.calls, "the closed body was asked for its content")
+}
+
+// dbgWriterToCounter is a body that writes itself and counts the calls.
+type dbgWriterToCounter struct{ calls int }
+
+func (b *dbgWriterToCounter) Chunks(yield func([]byte) bool) { b.calls++; yield([]byte("ok")) }
+func (b *dbgWriterToCounter) WriteTo(w io.Writer) (int64, error) {
+	b.calls++
+	n, err := w.Write([]byte("ok"))
+	return int64(n), err
+}
+func (b *dbgWriterToCounter) Close() error { return nil }
+
 func TestDebuggerParseStack(t *testing.T) {
 	text := dbgFakeStack + "...additional frames elided...\n\ngoroutine 7 [chan receive]:\nmain.other()\n\t/x.go:1 +0x1\n"
 	frames, elided := parseStack([]byte(text))
