@@ -39,6 +39,7 @@ func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (b
 		a.serving.Store(true)
 	}
 	r := a.newRequest(env)
+	var resp *Response
 	defer func() {
 		if body == nil {
 			// Something panicked past the pipeline's own recovery (start
@@ -52,6 +53,13 @@ func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (b
 					r.err = errGoexit
 				}
 			}
+			if r.inner == nil {
+				// start refused the response before its body was made:
+				// close what the response holds (a reader, on-close
+				// functions) all the same.
+				a.guard("discarding the response", func() error { resp.discard(); return nil })
+			}
+			r.escaped = true
 			r.tearDown()
 			if v != nil {
 				panic(v)
@@ -60,7 +68,7 @@ func (a *App) ServeGateway(env *gateway.Environ, start gateway.StartResponse) (b
 			// which carries on unwinding by itself.
 		}
 	}()
-	resp, err := (*Response)(nil), AppContextPushed.emit(a, r)
+	err := AppContextPushed.emit(a, r)
 	if err == nil {
 		resp, err = a.FullDispatchRequest(r)
 	}
@@ -144,9 +152,12 @@ const maxRecycledArgs = 8
 const preserveRequestKey = "vial.preserve_request"
 
 // release readies r for another request and puts it in the pool, unless
-// the environ asks to preserve it. It runs last in the teardown: nothing of
+// a panic went up with it or the environ asks to preserve it. It runs last in the teardown: nothing of
 // vial's uses r afterwards.
 func (r *Request) release() {
+	if r.escaped {
+		return
+	}
 	if _, ok := r.Environ.Lookup(preserveRequestKey); ok {
 		return
 	}
@@ -504,6 +515,7 @@ func (b *requestBody) Chunks(yield func([]byte) bool) {
 		if v := recover(); v != nil {
 			err := panicked(v)
 			r.err = err
+			r.escaped = true
 			GotRequestException.Send(r.app, &RequestError{Request: r, Err: err})
 			panic(v)
 		}

@@ -862,3 +862,38 @@ func TestGoexitInAViewTearsDownWithoutAPanic(t *testing.T) {
 	assert.Nil(t, <-done, "Goexit is not turned into a panic")
 	assert.Equal(t, int32(1), teardowns.Load())
 }
+
+// closeRecorder is a reader body that notes its Close.
+type closeRecorder struct{ closed *atomic.Bool }
+
+func (closeRecorder) Read([]byte) (int, error) { return 0, io.EOF }
+func (c closeRecorder) Close() error           { c.closed.Store(true); return nil }
+
+// When start refuses a response (a header with CR/LF, under the test
+// client's Validate), its body never reaches the server; what it holds is
+// closed all the same, and the request is torn down once.
+func TestARefusedResponseIsStillClosed(t *testing.T) {
+	app := vial.New("test")
+	app.Logger = quietLogger()
+	var readerClosed, onClose atomic.Bool
+	app.Get("/", func(r *vial.Request) any {
+		resp := vial.MakeResponse(io.Reader(closeRecorder{&readerClosed}))
+		resp.Header.Set("X-Bad", "a\r\nb")
+		resp.CallOnClose(func() { onClose.Store(true) })
+		return resp
+	})
+	var teardowns atomic.Int32
+	app.TeardownRequest(func(r *vial.Request, err error) { teardowns.Add(1) })
+	v := vCatchViolation(func() { app.TestClient().Get("/") })
+	require.NotNil(t, v, "Validate refused nothing")
+	assert.True(t, readerClosed.Load(), "the reader was not closed")
+	assert.True(t, onClose.Load(), "the on-close function did not run")
+	assert.Equal(t, int32(1), teardowns.Load())
+}
+
+// vCatchViolation runs fn and returns the *gateway.Violation it panics with.
+func vCatchViolation(fn func()) (v *gateway.Violation) {
+	defer func() { v, _ = recover().(*gateway.Violation) }()
+	fn()
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/vial-go/vial"
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/serving"
 )
 
 // The App recycles each Request once it is torn down. These tests serve
@@ -321,4 +323,70 @@ func TestASecondCloseLeavesTheNextRequestAlone(t *testing.T) {
 		require.NoError(t, second.Close())
 		require.Equal(t, []string{"/a", "/b"}, torn)
 	}
+}
+
+// requestError is an error that holds its request, as an error type may.
+type requestError struct{ r *vial.Request }
+
+func (e requestError) Error() string { return "failed at " + e.r.Path }
+
+// In debug mode an unhandled error goes up to the debugger, which shows it
+// after the request has been torn down: a request a panic took up with it
+// is not recycled, whether the view failed or its streamed body did.
+func TestRequestsThatPanickedUpAreNotRecycled(t *testing.T) {
+	app := vial.New("debug")
+	app.Config["DEBUG"] = true
+	app.Get("/view/<n>", func(r *vial.Request) any { return requestError{r} })
+	app.Get("/stream/<n>", func(r *vial.Request) any {
+		var chunks iter.Seq[string] = func(yield func(string) bool) {
+			yield("first ")
+			panic(requestError{r})
+		}
+		return chunks
+	})
+	app.Get("/ok/<n>", func(r *vial.Request) any { return "ok" })
+	srv := httptest.NewServer(&gateway.HTTPHandler{App: serving.DebuggedApplication(app, false), ErrorLog: log.New(io.Discard, "", 0)})
+	defer srv.Close()
+
+	get := func(path string) string {
+		resp, err := http.Get(srv.URL + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	for i := range 20 {
+		n := strconv.Itoa(i)
+		page := get("/view/" + n)
+		assert.True(t, strings.Contains(page, "failed at /view/"+n+"\n"), "the debugger's page for /view/%s does not show its path", n)
+		get("/ok/" + n) // a request that would take the Request next
+	}
+	// A panic after the first chunk aborts the response: the debugger
+	// logs it instead, through gateway.errors.
+	var logs strings.Builder
+	var mu sync.Mutex
+	handler := &gateway.HTTPHandler{App: serving.DebuggedApplication(app, false), ErrorLog: log.New(&lockedWriter{w: &logs, mu: &mu}, "", 0)}
+	for i := range 20 {
+		n := strconv.Itoa(i)
+		func() {
+			defer func() { _ = recover() }() // net/http's ErrAbortHandler
+			handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/stream/"+n, nil))
+		}()
+		handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/ok/"+n, nil))
+		mu.Lock()
+		assert.True(t, strings.Contains(logs.String(), "failed at /stream/"+n+" "), "the debugger's log for /stream/%s does not show its path", n)
+		mu.Unlock()
+	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

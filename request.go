@@ -23,8 +23,9 @@ import (
 // and it is valid until the response has been sent and torn down, as the
 // Environ under it is: the App then recycles it for a later request, as
 // gin, echo and chi recycle their contexts. That includes its ViewArgs map
-// and the Response the App made from what the view returned (a string, a
-// map, …; a *Response the view made itself is its own). Code that outlives
+// and the first Response [App.MakeResponse] makes for it (from what the view
+// returned, say); one made with [NewResponse], [MakeResponse] or [JSON] is
+// not recycled. Code that outlives
 // the request (a goroutine the view starts, a receiver that keeps what a
 // signal sent) must keep a [Request.Copy] instead, or the values it needs.
 // Requests made by the test client are never recycled, so tests may look at
@@ -73,6 +74,10 @@ type Request struct {
 	inner     gateway.Body // the response body, wrapped by requestBody
 	err       error        // the unhandled error that ended the request, for teardown
 	spareUsed bool         // spare has been handed out
+	// escaped is set when a panic has gone up to the server (debug mode, a
+	// streamed body failing): its value, shown by a debugger, may hold
+	// the request, so the request is left to the garbage collector.
+	escaped bool
 
 	// argsBuf is the map the URL match filled, kept when the Request is
 	// recycled so that the next match fills it again.

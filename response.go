@@ -27,9 +27,10 @@ import (
 // to produce the whole response.
 //
 // Use a Response through its pointer; a copy would share its header storage
-// and its less common fields with the original. The Response the App makes
-// from what a view returned belongs to the request, and is recycled with it
-// once the request has ended (see [Request]); one the view made itself is
+// and its less common fields with the original. The first Response
+// [App.MakeResponse] makes for a request (from what the view returned, say)
+// belongs to the request and is recycled with it once the request has ended
+// (see [Request]); one made with [NewResponse], [MakeResponse] or [JSON] is
 // not.
 type Response struct {
 	// StatusCode is the HTTP status, 200 unless changed.

@@ -17,10 +17,11 @@ import (
 // error where Flask passes one. The sender is the App that handles the
 // request, so ConnectVia(app, ...) hears one application only.
 //
-// The payloads, and the request and response they reach, belong to the
-// request: the App recycles them once it has ended (see [Request]). A
-// receiver that hands work to another goroutine passes it what it needs,
-// or a [Request.Copy].
+// The *Request a payload carries belongs to its request, and so does the
+// *Response RequestFinished sends when the App made it from what the view
+// returned: the App recycles them once the request has ended (see
+// [Request]). A receiver that hands work to another goroutine passes it
+// what it needs, or a [Request.Copy].
 //
 // A receiver that panics is reported and the other receivers still run.
 // For the signals sent while the response is still being made
