@@ -35,7 +35,8 @@
 // [App.ProcessResponse] with the after-request hooks, [RequestFinished]),
 // and for errors nothing handled, [App.HandleException] (a 500). The
 // request is torn down when the server closes the response body, so a
-// streaming view keeps its request until the last chunk.
+// streaming view keeps its request until the last chunk. The App then
+// recycles the [Request]; work that outlives it takes a [Request.Copy].
 //
 // A view returns a value: a string or []byte (HTML), a map or slice (JSON),
 // a *[Response], an iterator or io.Reader (streamed), an error (an HTTP
