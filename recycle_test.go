@@ -5,6 +5,7 @@ import (
 	"io"
 	"iter"
 	"log"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/vial-go/vial"
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/internal/testutil"
 	"github.com/vial-go/vial/serving"
 )
 
@@ -58,7 +60,7 @@ func TestRecycledRequestsStartClean(t *testing.T) {
 	var got seen
 	app.Get("/check/<int:n>", func(r *vial.Request) any {
 		got = seen{
-			viewArgs: copyArgs(r.ViewArgs),
+			viewArgs: maps.Clone(r.ViewArgs),
 			gKeys:    r.G.Keys(),
 			args:     r.Args(),
 			form:     r.Form(),
@@ -97,16 +99,6 @@ func TestRecycledRequestsStartClean(t *testing.T) {
 	// sync.Pool promises nothing, but on one goroutine it hands back what it
 	// was given nearly every time (the race detector drops a quarter).
 	assert.Greater(t, reused, 50, "the requests were not recycled: this test checked nothing")
-}
-
-// copyArgs copies m, so that what a view saw can be compared after its
-// Request has been recycled.
-func copyArgs(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // Under concurrent requests each request keeps its own view arguments from
@@ -280,7 +272,7 @@ func TestViewArgsHoldOnlyTheMatchingRulesValues(t *testing.T) {
 	app.Get("/q/<int:a>/<int(max=10):b>", func(r *vial.Request) any { return "small" }, vial.Endpoint("small"))
 	var got map[string]any
 	app.Get("/q/<int:x>/<y>", func(r *vial.Request) any {
-		got = copyArgs(r.ViewArgs)
+		got = maps.Clone(r.ViewArgs)
 		return "any"
 	}, vial.Endpoint("any"))
 	for range 50 {
@@ -363,9 +355,8 @@ func TestRequestsThatPanickedUpAreNotRecycled(t *testing.T) {
 	}
 	// A panic after the first chunk aborts the response: the debugger
 	// logs it instead, through gateway.errors.
-	var logs strings.Builder
-	var mu sync.Mutex
-	handler := &gateway.HTTPHandler{App: serving.DebuggedApplication(app, false), ErrorLog: log.New(&lockedWriter{w: &logs, mu: &mu}, "", 0)}
+	logs := &testutil.SyncBuffer{}
+	handler := &gateway.HTTPHandler{App: serving.DebuggedApplication(app, false), ErrorLog: log.New(logs, "", 0)}
 	for i := range 20 {
 		n := strconv.Itoa(i)
 		func() {
@@ -373,20 +364,6 @@ func TestRequestsThatPanickedUpAreNotRecycled(t *testing.T) {
 			handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/stream/"+n, nil))
 		}()
 		handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/ok/"+n, nil))
-		mu.Lock()
 		assert.True(t, strings.Contains(logs.String(), "failed at /stream/"+n+" "), "the debugger's log for /stream/%s does not show its path", n)
-		mu.Unlock()
 	}
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -365,7 +365,7 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 	})
 	t.Run("reported Chunks and WriteTo after Close go no further", func(t *testing.T) {
 		var c vCollector
-		body := &vCountingBody{}
+		body := &testutil.WriterToBody{}
 		app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, st gateway.StartResponse) gateway.Body {
 			st("200 OK", vText)
 			return body
@@ -377,8 +377,7 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 		n, err := got.(io.WriterTo).WriteTo(io.Discard)
 		assert.Zero(t, n)
 		assert.Error(t, err)
-		assert.Zero(t, body.chunks, "Chunks reached the application's closed body")
-		assert.Zero(t, body.writeTos, "WriteTo reached the application's closed body")
+		assert.Zero(t, body.Calls, "Chunks or WriteTo reached the application's closed body")
 		var rules []string
 		for _, v := range c.all() {
 			rules = append(rules, v.Rule)
@@ -1198,15 +1197,3 @@ func TestValidateHandlerHTTP10(t *testing.T) {
 	assert.Equal(t, "ok", string(data))
 	assert.Empty(t, c.all())
 }
-
-// vCountingBody is an application's Body with a WriterTo that counts the
-// server's calls.
-type vCountingBody struct{ chunks, writeTos int }
-
-func (b *vCountingBody) Chunks(yield func([]byte) bool) { b.chunks++; yield([]byte("ok")) }
-func (b *vCountingBody) WriteTo(w io.Writer) (int64, error) {
-	b.writeTos++
-	n, err := w.Write([]byte("ok"))
-	return int64(n), err
-}
-func (b *vCountingBody) Close() error { return nil }

@@ -561,7 +561,7 @@ func TestDebuggerNormalDirectCallClosesOnce(t *testing.T) {
 // WriteTo or Chunks after Close must not reach the application's body,
 // which may be serving another request by then.
 func TestDebuggerGoesNoFurtherAfterClose(t *testing.T) {
-	body := &dbgWriterToCounter{}
+	body := &testutil.WriterToBody{}
 	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", nil)
 		return body
@@ -575,19 +575,8 @@ func TestDebuggerGoesNoFurtherAfterClose(t *testing.T) {
 	assert.Zero(t, n)
 	assert.Error(t, err)
 	b.Chunks(func([]byte) bool { return true })
-	assert.Zero(t, body.calls, "the closed body was asked for its content")
+	assert.Zero(t, body.Calls, "the closed body was asked for its content")
 }
-
-// dbgWriterToCounter is a body that writes itself and counts the calls.
-type dbgWriterToCounter struct{ calls int }
-
-func (b *dbgWriterToCounter) Chunks(yield func([]byte) bool) { b.calls++; yield([]byte("ok")) }
-func (b *dbgWriterToCounter) WriteTo(w io.Writer) (int64, error) {
-	b.calls++
-	n, err := w.Write([]byte("ok"))
-	return int64(n), err
-}
-func (b *dbgWriterToCounter) Close() error { return nil }
 
 func TestDebuggerParseStack(t *testing.T) {
 	text := dbgFakeStack + "...additional frames elided...\n\ngoroutine 7 [chan receive]:\nmain.other()\n\t/x.go:1 +0x1\n"

@@ -6,6 +6,7 @@ package testutil
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -148,3 +149,27 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// WriterToBody is an application's response body (a gateway.Body) that
+// can also write itself (io.WriterTo), as an in-memory body can. Its
+// content is "ok"; Calls counts how often it was asked for it, by Chunks
+// or WriteTo.
+type WriterToBody struct {
+	Calls int
+}
+
+// Chunks yields the content.
+func (b *WriterToBody) Chunks(yield func([]byte) bool) {
+	b.Calls++
+	yield([]byte("ok"))
+}
+
+// WriteTo writes the content to w.
+func (b *WriterToBody) WriteTo(w io.Writer) (int64, error) {
+	b.Calls++
+	n, err := io.WriteString(w, "ok")
+	return int64(n), err
+}
+
+// Close does nothing.
+func (b *WriterToBody) Close() error { return nil }
