@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -447,13 +446,4 @@ func (a *App) buildURL(r *Request, endpoint string, args []any) (string, error) 
 		u += "#" + (&url.URL{Fragment: opt.anchor}).EscapedFragment()
 	}
 	return u, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -563,7 +564,7 @@ func (g *G) SetDefault(key string, value any) any {
 }
 
 // Keys returns the stored keys, sorted.
-func (g *G) Keys() []string { return sortedKeys(g.m) }
+func (g *G) Keys() []string { return slices.Sorted(maps.Keys(g.m)) }
 
 // parseQuery decodes a query string or urlencoded form as werkzeug does:
 // pairs are split on "&" only, so a ";" is part of a value (net/url rejects

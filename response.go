@@ -7,8 +7,10 @@ import (
 	"html"
 	"io"
 	"iter"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -493,11 +495,11 @@ func MakeResponse(args ...any) *Response {
 func applyHeaders(resp *Response, h any) bool {
 	switch h := h.(type) {
 	case map[string]string:
-		for _, k := range sortedKeys(h) {
+		for _, k := range slices.Sorted(maps.Keys(h)) {
 			resp.Header.Set(k, h[k])
 		}
 	case http.Header:
-		for _, k := range sortedKeys(h) {
+		for _, k := range slices.Sorted(maps.Keys(h)) {
 			resp.Header.Del(k)
 			for _, v := range h[k] {
 				resp.Header.Add(k, v)

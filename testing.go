@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -307,7 +308,7 @@ func WithQuery(key, value string) RequestOption {
 // sorted order, as [WithQuery] adds one.
 func WithQueryValues(values url.Values) RequestOption {
 	return func(t *testRequest) {
-		for _, k := range sortedKeys(values) {
+		for _, k := range slices.Sorted(maps.Keys(values)) {
 			for _, v := range values[k] {
 				t.query = append(t.query, [2]string{k, v})
 			}
@@ -503,7 +504,7 @@ func (t *testRequest) encodeForm() {
 	}
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	for _, k := range sortedKeys(t.form) {
+	for _, k := range slices.Sorted(maps.Keys(t.form)) {
 		for _, v := range t.form[k] {
 			w.WriteField(k, v) // writes to a bytes.Buffer do not fail
 		}

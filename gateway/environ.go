@@ -430,12 +430,3 @@ func setOrDel(h http.Header, name, value string) {
 		h.Set(name, value)
 	}
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,7 +97,7 @@ func adapterHeaders(h http.Header) Headers {
 		n += len(vs)
 	}
 	out := make(Headers, 0, n+2) // room for Content-Type and Content-Length
-	for _, name := range sortedKeys(h) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		if IsHopByHop(name) || strings.HasPrefix(name, http.TrailerPrefix) {
 			continue
 		}

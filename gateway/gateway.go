@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -175,7 +177,7 @@ func FromHTTPHeader(hh http.Header) Headers {
 		n += len(vs)
 	}
 	out := make(Headers, 0, n)
-	for _, name := range sortedKeys(hh) {
+	for _, name := range slices.Sorted(maps.Keys(hh)) {
 		for _, v := range hh[name] {
 			out = append(out, Header{name, v})
 		}
