@@ -366,11 +366,11 @@ func (st *matchState) walk(n *node, path string, i int) *Rule {
 					continue
 				}
 				if r.StrictSlashes {
-					if _, ok := r.accept(path+"/", false, nil); ok {
+					if _, ok := st.accept(r, path, "/", false); ok {
 						st.redirect = path + "/"
 						return nil
 					}
-				} else if args, ok := r.accept(path+"/", true, st.reuse); ok {
+				} else if args, ok := st.accept(r, path, "/", true); ok {
 					st.args = args
 					return r
 				}
@@ -434,15 +434,7 @@ func (st *matchState) try(n *node, path string, nonStrictOnly bool) *Rule {
 			others = true
 			continue
 		}
-		var args map[string]any
-		var ok bool
-		if r.segVars && !nonStrictOnly {
-			// path is the path walked to n: the variables are in segs.
-			args, ok = r.convert(func(i int) string { return st.segs[i] }, true, st.reuse)
-		} else {
-			args, ok = r.accept(path, true, st.reuse)
-		}
-		if ok {
+		if args, ok := st.accept(r, path, "", true); ok {
 			st.args = args
 			return r
 		}
@@ -457,6 +449,17 @@ func (st *matchState) try(n *node, path string, nonStrictOnly bool) *Rule {
 		}
 	}
 	return nil
+}
+
+// accept matches r against path+suffix, the path walked to r's node with
+// at most its trailing slash added or removed: for a rule whose variables
+// are whole segments, from the texts the walk took (segs), which the slash
+// does not change; for any other, with r's mux route.
+func (st *matchState) accept(r *Rule, path, suffix string, want bool) (map[string]any, bool) {
+	if r.segVars {
+		return r.convert(func(i int) string { return st.segs[i] }, want, st.reuse)
+	}
+	return r.accept(path+suffix, want, st.reuse)
 }
 
 // allowed returns the methods of the noted rules that match their path:

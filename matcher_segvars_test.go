@@ -31,6 +31,8 @@ func TestSegVarsMatchesMux(t *testing.T) {
 		{"/s/<string(minlength=3):word>/<slug>", nil, true},
 		{"/t/<a>/<b>/", nil, false},
 		{"/t/<a>/<b>/c", nil, true},
+		{"/t/<a>/<b>/d", nil, false}, // matches with a slash added
+		{"/v/<int:n>", []string{"POST"}, false},
 		{"/mixed/<a>.<b>", nil, true},          // not segVars: two variables in a segment
 		{"/files/<path:rest>/edit", nil, true}, // not segVars: a path converter
 		{"/<lang>/", nil, true},
@@ -63,7 +65,7 @@ func TestSegVarsMatchesMux(t *testing.T) {
 		"/user/-7/y", "/user/7/y", "/user/--7/y", "/user/é/x", "/user/\xff/x", "/user/a b/x",
 		"/u/6ba7b810-9dad-11d1-80b4-00c04fd430c8", "/u/not-a-uuid",
 		"/p/about/", "/p/about", "/p/other/", "/s/en/hello", "/s/english/hello", "/s/e/hello",
-		"/t/1/2/", "/t/1/2", "/t/1/2/c", "/t/1/2/c/", "/mixed/a.b", "/files/a/b/edit",
+		"/t/1/2/", "/t/1/2", "/t/1/2/c", "/t/1/2/c/", "/t/1/2/d", "/t/1/2/d/", "/v/5", "/v/5/", "/v/x/", "/mixed/a.b", "/files/a/b/edit",
 		"/en/", "/en", "/en/about", "/en/about/", "//en/about",
 		"/repos/o/r/issues/12/labels/bug", "/repos/o/r/issues/12/labels", "/repos/o/r/issues/x/labels",
 	}
