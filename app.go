@@ -45,7 +45,6 @@ type App struct {
 	Logger *slog.Logger
 
 	viewFunctions map[string]View
-	viewNames     map[string]uintptr
 
 	beforeFirstRequest []func()
 	beforeRequest      []func(*Request) any
@@ -70,7 +69,6 @@ func New(name string) *App {
 		Config:        defaultConfig(),
 		URLMap:        NewURLMap(),
 		viewFunctions: map[string]View{},
-		viewNames:     map[string]uintptr{},
 		codeHandlers:  map[int]ErrorHandlerFunc{},
 	}
 	a.handler.App = a
@@ -163,9 +161,8 @@ func Methods(methods ...string) RouteOption {
 	return func(r *Rule) {
 		r.Methods = nil
 		for _, m := range methods {
-			m = strings.ToUpper(m)
-			r.Methods = append(r.Methods, m)
-			if m == "OPTIONS" {
+			r.Methods = append(r.Methods, m) // normalized when the rule is added
+			if strings.EqualFold(strings.TrimSpace(m), "OPTIONS") {
 				r.ProvideAutomaticOptions = false
 			}
 		}
@@ -258,9 +255,9 @@ func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) 
 	if view != nil {
 		pc := reflect.ValueOf(view).Pointer()
 		if old, ok := a.viewFunctions[r.Endpoint]; ok {
-			if a.viewNames[r.Endpoint] != pc {
+			if oldPC := reflect.ValueOf(old).Pointer(); oldPC != pc {
 				panic(fmt.Sprintf("vial: rule %q: view function %s is overwriting the existing view %s for endpoint %q",
-					rule, funcName(pc), funcName(reflect.ValueOf(old).Pointer()), r.Endpoint))
+					rule, funcName(pc), funcName(oldPC), r.Endpoint))
 			}
 			if boundFunc(pc) {
 				// Go cannot compare function values: two method values of one
@@ -280,7 +277,6 @@ func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) 
 		return
 	}
 	a.viewFunctions[r.Endpoint] = view
-	a.viewNames[r.Endpoint] = reflect.ValueOf(view).Pointer()
 	for _, other := range a.URLMap.byEndpoint[r.Endpoint] {
 		other.view, other.viewApp = view, a
 	}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -129,7 +130,7 @@ func (a ConverterArgs) Expect(params ...string) error {
 		return fmt.Errorf("takes at most %d arguments (%d given)", len(params), len(a.Positional))
 	}
 	for name := range a.Keyword {
-		i := indexOf(params, name)
+		i := slices.Index(params, name)
 		if i < 0 {
 			return fmt.Errorf("got an unexpected keyword argument %q", name)
 		}
@@ -138,15 +139,6 @@ func (a ConverterArgs) Expect(params ...string) error {
 		}
 	}
 	return nil
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // parseConverterArgs parses the text between a converter's parentheses,
@@ -387,7 +379,7 @@ func newAnyConverter(args ConverterArgs) (Converter, error) {
 func (c anyConverter) Pattern() string { return c.pattern }
 
 func (c anyConverter) ToValue(s string) (any, error) {
-	if indexOf(c.choices, s) < 0 {
+	if !slices.Contains(c.choices, s) {
 		return nil, errNoMatch
 	}
 	return s, nil
@@ -395,7 +387,7 @@ func (c anyConverter) ToValue(s string) (any, error) {
 
 func (c anyConverter) ToURL(v any) (string, error) {
 	s := toText(v)
-	if indexOf(c.choices, s) < 0 {
+	if !slices.Contains(c.choices, s) {
 		return "", fmt.Errorf("%q is not one of %q", s, c.choices)
 	}
 	return escapePath(s, false), nil

@@ -317,10 +317,8 @@ func (a *App) DispatchRequest(r *Request) any {
 func (a *App) defaultOptionsResponse(r *Request) *Response {
 	resp := newResponse()
 	allow := "OPTIONS"
-	if _, _, err := a.URLMap.Match(r.Path, "--"); err != nil {
-		if he, ok := err.(*HTTPError); ok && he.Header.Get("Allow") != "" {
-			allow = he.Header.Get("Allow")
-		}
+	if methods := a.URLMap.AllowedMethods(r.Path); len(methods) > 0 {
+		allow = strings.Join(methods, ", ")
 	}
 	resp.Header = append(resp.Header, gateway.Header{Name: "Allow", Value: allow})
 	resp.SetMimetype("text/html")

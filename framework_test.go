@@ -752,9 +752,17 @@ func TestAViewListingOptionsAnswersIt(t *testing.T) {
 		}
 		return "data"
 	})
+	// Methods are normalized as the rule is added: " options" is OPTIONS.
+	app.Route("/v2", vial.Methods("get", " options"))(func(r *vial.Request) any {
+		return vial.MakeResponse("", 204, map[string]string{"X-View": r.Method})
+	})
 	rec := do(t, app, "OPTIONS", "/api")
 	assert.Equal(t, 204, rec.Code)
 	assert.Equal(t, "*", rec.Header().Get("Access-Control-Allow-Origin"))
+
+	rec = do(t, app, "OPTIONS", "/v2")
+	assert.Equal(t, 204, rec.Code)
+	assert.Equal(t, "OPTIONS", rec.Header().Get("X-View"), "the view answers, not the automatic OPTIONS")
 }
 
 func TestNoBodyStatusesSendNoBody(t *testing.T) {

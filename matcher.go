@@ -13,9 +13,11 @@ package vial
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -252,13 +254,6 @@ func (e *edge) matches(s string) bool {
 	return e.re.MatchString(s)
 }
 
-// newEdge makes the edge for p, compiling its expression.
-func newEdge(p rulePart) *edge {
-	return newSharedEdge(p, func(pattern string) (*regexp.Regexp, error) {
-		return regexp.Compile("^(?:" + pattern + ")$")
-	})
-}
-
 // newSharedEdge makes the edge for p, its expression from anchored: the
 // index passes URLMap.anchored, so that the edges with the same text (most
 // of a table's: a string or an int segment) share one compiled expression.
@@ -311,7 +306,7 @@ func (mt *matcher) insert(r *Rule, anchored func(string) (*regexp.Regexp, error)
 			}
 			e := newSharedEdge(p, anchored)
 			e.child.depth = n.depth + 1
-			n.dynamic = append(n.dynamic[:i], append([]*edge{e}, n.dynamic[i:]...)...)
+			n.dynamic = slices.Insert(n.dynamic, i, e)
 			next = e.child
 		}
 		n = next
@@ -544,9 +539,7 @@ func (r *Rule) convert(text func(i int) string, want bool, reuse map[string]any)
 		}
 	}
 	if want && len(r.Defaults) > 0 { // not even an empty loop over none
-		for k, d := range r.Defaults {
-			args[k] = d
-		}
+		maps.Copy(args, r.Defaults)
 	}
 	return args, true
 }

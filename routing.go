@@ -15,6 +15,7 @@ package vial
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -155,14 +156,7 @@ func (rr *ruleRoute) get() *mux.Route {
 }
 
 // allows reports whether the rule answers method.
-func (r *Rule) allows(method string) bool {
-	for _, m := range r.Methods {
-		if m == method {
-			return true
-		}
-	}
-	return false
-}
+func (r *Rule) allows(method string) bool { return slices.Contains(r.Methods, method) }
 
 // defaultArgs returns a copy of the rule's defaults, in reuse when it is
 // not nil; nil when the rule has none.
@@ -171,9 +165,7 @@ func (r *Rule) defaultArgs(reuse map[string]any) map[string]any {
 		return nil
 	}
 	args := argsMap(reuse, len(r.Defaults))
-	for k, v := range r.Defaults {
-		args[k] = v
-	}
+	maps.Copy(args, r.Defaults)
 	return args
 }
 
@@ -243,7 +235,7 @@ func (m *URLMap) Add(r *Rule) {
 	m.index.insert(r, m.anchored)
 	r.parts = nil // the index's edges keep what they need: no need to keep it live
 	list := m.byEndpoint[r.Endpoint]
-	i := sort.Search(len(list), func(i int) bool { return compareKeys(list[i].buildKey, r.buildKey) > 0 })
+	i := sort.Search(len(list), func(i int) bool { return slices.Compare(list[i].buildKey[:], r.buildKey[:]) > 0 })
 	list = slices.Insert(list, i, r)
 	m.byEndpoint[r.Endpoint] = list
 	for i, rule := range list {
@@ -272,12 +264,8 @@ func (r *Rule) defaultRedirect(args map[string]any, method string) string {
 			continue
 		}
 		values := make(map[string]any, len(args)+len(p.Defaults))
-		for k, v := range args {
-			values[k] = v
-		}
-		for k, v := range p.Defaults {
-			values[k] = v
-		}
+		maps.Copy(values, args)
+		maps.Copy(values, p.Defaults)
 		if u, err := p.build(values); err == nil {
 			if dec, err := url.PathUnescape(u); err == nil {
 				return dec
@@ -285,13 +273,6 @@ func (r *Rule) defaultRedirect(args map[string]any, method string) string {
 		}
 	}
 	return ""
-}
-
-func compareKeys(a, b [2]int) int {
-	if a[0] != b[0] {
-		return a[0] - b[0]
-	}
-	return a[1] - b[1]
 }
 
 // ---- the rule string ----
@@ -302,7 +283,6 @@ type ruleToken struct {
 	name      string // the variable's name
 	converter string // its converter; "" for the default
 	args      string // the converter's arguments, between the parentheses
-	offset    int    // where the variable starts, for messages
 }
 
 // parseRule splits a rule string into static text and variables.
@@ -332,7 +312,7 @@ func parseRule(rule string) ([]ruleToken, error) {
 // parseVariable parses <converter(args):name> at rule[start] ('<') and
 // returns the index after its '>'.
 func parseVariable(rule string, start int) (ruleToken, int, error) {
-	tok := ruleToken{offset: start}
+	var tok ruleToken
 	unclosed := fmt.Errorf(`unclosed "<" at offset %d`, start)
 	i := start + 1
 	j := scanIdent(rule, i)
@@ -954,12 +934,7 @@ func (e *BuildError) Error() string {
 		fmt.Fprintf(&b, " (%q)", e.Method)
 	}
 	if len(e.Values) > 0 {
-		keys := make([]string, 0, len(e.Values))
-		for k := range e.Values {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		fmt.Fprintf(&b, " with values %s", quoteList(keys))
+		fmt.Fprintf(&b, " with values %s", quoteList(slices.Sorted(maps.Keys(e.Values))))
 	}
 	switch {
 	case e.Suggestion != "":

@@ -632,7 +632,7 @@ func TestDefaultRedirectGoesToTheEarlierRule(t *testing.T) {
 func TestIndexFastPathsAgreeWithTheirPatterns(t *testing.T) {
 	inputs := []string{"", "0", "42", "-7", "-", "--1", "1-", "4.2", "abc", "é", "a b", "١٢"}
 	for _, content := range []string{`(?:[^/]{1,})`, `(?:\d+)`, `(?:-?\d+)`} {
-		e := newEdge(rulePart{content: content})
+		e := newSharedEdge(rulePart{content: content}, (&URLMap{}).anchored)
 		require.NotEqual(t, segRegexp, e.kind, content)
 		for _, s := range inputs {
 			assert.Equal(t, e.re.MatchString(s), e.matches(s), "%s on %q", content, s)
