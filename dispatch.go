@@ -603,8 +603,11 @@ func (a *App) DoTeardownAppContext(r *Request, err error) {
 func (a *App) guard(what string, fn func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = panicked(v)
-			a.logger().Error("vial: panic in "+what, "error", err, "stack", string(err.(*PanicError).Stack))
+			// Not panicked(v): an *HTTPError (an accessor's 400) has no
+			// stack of its own to log.
+			pe := &PanicError{Value: v, Stack: debug.Stack()}
+			err = pe
+			a.logger().Error("vial: panic in "+what, "error", err, "stack", string(pe.Stack))
 		}
 	}()
 	return fn()

@@ -501,13 +501,16 @@ func TestTeardownPanicIsLoggedAndTheRestStillRun(t *testing.T) {
 	app := quietApp(&logs)
 	app.TeardownRequest(func(r *vial.Request, err error) { ev.add("teardown 1") })
 	app.TeardownRequest(func(r *vial.Request, err error) { panic("teardown 2 failed") })
+	// An HTTP error, as a request accessor raises on bad input.
+	app.TeardownRequest(func(r *vial.Request, err error) { r.Args() })
 	app.TeardownAppContext(func(r *vial.Request, err error) { ev.add("appcontext teardown") })
 	connect(t, vial.AppContextPopped, func(_ *vial.App, r *vial.Request) { ev.add("popped") })
 	app.Get("/", func(r *vial.Request) any { return "ok" })
-	rec := do(t, app, "GET", "/")
+	rec := do(t, app, "GET", "/?a=%zz")
 	assert.Equal(t, 200, rec.Code)
 	assert.Equal(t, []string{"teardown 1", "appcontext teardown", "popped"}, ev.take())
 	assert.Contains(t, logs.String(), "teardown 2 failed")
+	assert.Contains(t, logs.String(), "400 Bad Request")
 }
 
 type notFoundError struct{ what string }
