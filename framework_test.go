@@ -196,9 +196,7 @@ func TestBeforeFirstRequestRunsOnceUnderConcurrentFirstRequests(t *testing.T) {
 	var done atomic.Bool
 	app.BeforeFirstRequest(func() {
 		runs.Add(1)
-		for i := 0; i < 1000; i++ { // widen the window for a second runner
-			_ = i * i
-		}
+		time.Sleep(5 * time.Millisecond) // a window for a second runner, or an early view
 		done.Store(true)
 	})
 	app.Get("/", func(r *vial.Request) any {
@@ -220,6 +218,44 @@ func TestBeforeFirstRequestRunsOnceUnderConcurrentFirstRequests(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), runs.Load())
 	assert.Equal(t, int32(0), seenBeforeDone.Load(), "no view runs before the before-first-request functions finish")
+}
+
+// Unhandled errors go up to the server (its debugger, or the test) under
+// TESTING or DEBUG, as in Flask, unless PROPAGATE_EXCEPTIONS says
+// otherwise; else they are a 500.
+func TestExceptionsPropagateAsConfigured(t *testing.T) {
+	cases := []struct {
+		config    map[string]any
+		propagate bool
+	}{
+		{map[string]any{}, false},
+		{map[string]any{"TESTING": true}, true},
+		{map[string]any{"DEBUG": true}, true},
+		{map[string]any{"PROPAGATE_EXCEPTIONS": true}, true},
+		{map[string]any{"TESTING": true, "PROPAGATE_EXCEPTIONS": false}, false},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprint(c.config), func(t *testing.T) {
+			app := quietApp(&bytes.Buffer{})
+			for k, v := range c.config {
+				app.Config[k] = v
+			}
+			app.Get("/", func(r *vial.Request) any { return errSentinel })
+			var got any
+			var status int
+			func() {
+				defer func() { got = recover() }()
+				status = app.TestClient().Get("/").StatusCode
+			}()
+			if c.propagate {
+				err, _ := got.(error)
+				assert.ErrorIs(t, err, errSentinel, "the view's error reaches the test")
+			} else {
+				assert.Nil(t, got)
+				assert.Equal(t, 500, status)
+			}
+		})
+	}
 }
 
 func TestRegisteringAfterServingPanics(t *testing.T) {
@@ -654,15 +690,25 @@ func TestRoutingOutcomes(t *testing.T) {
 		return fmt.Sprintf("%T %v", r.ViewArgs["id"], r.ViewArgs["id"])
 	})
 	app.Get("/user/new", func(r *vial.Request) any { return "new user form" })
+	// Registered first, yet "/member/new" is the static rule's.
+	app.Get("/member/<name>", func(r *vial.Request) any { return "member " + r.ViewArgs["name"].(string) })
+	app.Get("/member/new", func(r *vial.Request) any { return "new member form" })
 	app.Get("/docs/", func(r *vial.Request) any { return "docs" })
 	app.Route("/thing", vial.Methods("GET", "PUT"))(func(r *vial.Request) any { return "thing " + r.Method })
 
 	assert.Equal(t, "int 42", do(t, app, "GET", "/user/42").Body.String())
 	assert.Equal(t, "new user form", do(t, app, "GET", "/user/new").Body.String())
+	assert.Equal(t, "new member form", do(t, app, "GET", "/member/new").Body.String())
+	assert.Equal(t, "member ann", do(t, app, "GET", "/member/ann").Body.String())
 
 	rec := do(t, app, "GET", "http://example.com/docs?x=1")
 	assert.Equal(t, 308, rec.Code)
 	assert.Equal(t, "http://example.com/docs/?x=1", rec.Header().Get("Location"))
+
+	// Repeated slashes: a 308 to the merged path, absolute, with the query.
+	rec = do(t, app, "GET", "http://example.com//user//42?x=1")
+	assert.Equal(t, 308, rec.Code)
+	assert.Equal(t, "http://example.com/user/42?x=1", rec.Header().Get("Location"))
 
 	rec = do(t, app, "DELETE", "/thing")
 	assert.Equal(t, 405, rec.Code)
