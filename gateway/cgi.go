@@ -194,9 +194,11 @@ func (c *CGI) Run() error {
 		return err
 	}
 	r.env.Errors = stderr
-	if c.Context != nil {
-		r.env.SetContext(c.Context)
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
 	}
+	r.env.SetContext(ctx)
 	err := r.serve(c.App)
 	if err == errGone {
 		// Standard output failed, or the context was cancelled: say which.

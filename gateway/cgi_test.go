@@ -1265,3 +1265,23 @@ func cgiWaitExit(t *testing.T, cmd *exec.Cmd, when string) error {
 		return nil
 	}
 }
+
+// Under CGI, the correct applications of the Handler's test break no rule
+// either, the server's included, and Validate changes nothing they send.
+func TestValidateCorrectAppsUnderCGI(t *testing.T) {
+	run := func(app gateway.Application) string {
+		var out bytes.Buffer
+		err := (&gateway.CGI{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard}).Run()
+		require.NoError(t, err)
+		return out.String()
+	}
+	for name, app := range vCorrectApps(t) {
+		t.Run(name, func(t *testing.T) {
+			var c vCollector
+			plain := run(app)
+			checked := run(gateway.ValidateWith(app, c.report))
+			assert.Empty(t, c.all(), "violations")
+			assert.Equal(t, plain, checked, "Validate changed the response")
+		})
+	}
+}

@@ -961,12 +961,12 @@ func vDo(t *testing.T, h http.Handler, method, target string, body io.Reader) vE
 	return vExchange{resp.Status, resp.Header, string(data), resp.ContentLength, resp.TransferEncoding}
 }
 
-func TestValidateCorrectAppsUnderHandler(t *testing.T) {
-	dir := t.TempDir()
-	filePath := filepath.Join(dir, "page.txt")
+// vCorrectApps are applications that keep every rule, one of each shape.
+func vCorrectApps(t *testing.T) map[string]gateway.AppFunc {
+	filePath := filepath.Join(t.TempDir(), "page.txt")
 	require.NoError(t, os.WriteFile(filePath, bytes.Repeat([]byte("file "), 2000), 0o600))
 
-	apps := map[string]gateway.AppFunc{
+	return map[string]gateway.AppFunc{
 		"strings": func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return gateway.Strings("Hello, ", "world")
@@ -1029,6 +1029,10 @@ func TestValidateCorrectAppsUnderHandler(t *testing.T) {
 			return gateway.Strings("sorry")
 		},
 	}
+}
+
+func TestValidateCorrectAppsUnderHandler(t *testing.T) {
+	apps := vCorrectApps(t)
 	for name, app := range apps {
 		for _, method := range []string{"GET", "HEAD", "POST"} {
 			t.Run(name+" "+method, func(t *testing.T) {
