@@ -581,7 +581,7 @@ func (a *App) DoTeardownRequest(r *Request, err error) {
 		fn := a.teardownRequest[i]
 		a.guard("a teardown-request function", func() error { fn(r, err); return nil })
 	}
-	if RequestTearingDown.HasReceivers() { // the payload escapes: make it only for a listener
+	if RequestTearingDown.HasReceiversFor(a) { // the payload escapes: make it only for a listener
 		RequestTearingDown.Send(a, &Teardown{Request: r, Err: err})
 	}
 }
@@ -593,7 +593,7 @@ func (a *App) DoTeardownAppContext(r *Request, err error) {
 		fn := a.teardownAppContext[i]
 		a.guard("a teardown-appcontext function", func() error { fn(r, err); return nil })
 	}
-	if AppContextTearingDown.HasReceivers() {
+	if AppContextTearingDown.HasReceiversFor(a) {
 		AppContextTearingDown.Send(a, &Teardown{Request: r, Err: err})
 	}
 	AppContextPopped.Send(a, r)

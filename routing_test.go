@@ -3,6 +3,7 @@ package vial
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"reflect"
 	"runtime/debug"
@@ -376,15 +377,40 @@ func TestPathConverterSpansSegments(t *testing.T) {
 }
 
 func TestMatchAllocations(t *testing.T) {
-	m := newMap(rule("/about", "about"), rule("/user/<int:id>", "user"), rule("/a/<x>/b", "x"))
+	m := newMap(rule("/about", "about"), rule("/user/<int:id>", "user"), rule("/a/<x>/b", "x"), rule("/doc/<a>.<b>", "doc"))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _, _ = m.Match("/about", "GET") }),
 		"a static route allocates nothing")
 	if raceEnabled() {
 		t.Skip("the race detector makes sync.Pool drop what it is given")
 	}
-	// The arguments map (2: Go's map and its group) and the submatch
-	// indexes gorilla/mux allocates when it extracts the variables.
-	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _, _, _ = m.Match("/user/42", "GET") }), 3.0)
+	// A rule whose variables are whole segments: the arguments map alone
+	// (2: Go's map and its group).
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _, _, _ = m.Match("/user/42", "GET") }), 2.0)
+	// Into a recycled Request's map, and through gorilla/mux: the submatch
+	// indexes mux allocates when it extracts the variables.
+	reuse := map[string]any{}
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _, _, _ = m.match("/user/42", "GET", reuse) }), 0.0)
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _, _, _ = m.match("/doc/x.y", "GET", reuse) }), 3.0)
+}
+
+// The teardown signals' payloads are made only when a receiver will get
+// them: one connected for another App does not count.
+func TestTeardownPayloadsOnlyForTheirReceivers(t *testing.T) {
+	if raceEnabled() {
+		t.Skip("the race detector makes sync.Pool drop what it is given")
+	}
+	app := New("alloc")
+	app.Get("/", func(r *Request) any { return "ok" })
+	h, w := app, &benchWriter{header: make(http.Header)}
+	req := newBenchRequest("GET", "/")
+	serve := func() { w.reset(); h.ServeHTTP(w, req) }
+	serve()
+	alone := testing.AllocsPerRun(200, serve)
+
+	other := New("other")
+	defer RequestTearingDown.Disconnect(RequestTearingDown.ConnectVia(other, func(*App, *Teardown) {}))
+	defer AppContextTearingDown.Disconnect(AppContextTearingDown.ConnectVia(other, func(*App, *Teardown) {}))
+	assert.Equal(t, alone, testing.AllocsPerRun(200, serve))
 }
 
 func raceEnabled() bool {
