@@ -217,12 +217,42 @@ func (r *Request) Args() url.Values {
 }
 
 // Mimetype returns the request's Content-Type without parameters.
-func (r *Request) Mimetype() string {
-	mt, _, err := mime.ParseMediaType(r.Environ.ContentType)
+func (r *Request) Mimetype() string { return mimetype(r.Environ.ContentType) }
+
+// mimetype returns a Content-Type without its parameters, lower-case; ""
+// when it is malformed.
+func mimetype(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return ""
 	}
 	return mt
+}
+
+// isJSON reports whether mimetype is JSON's, as werkzeug's is_json:
+// application/json or application/*+json.
+func isJSON(mimetype string) bool {
+	return mimetype == "application/json" ||
+		strings.HasPrefix(mimetype, "application/") && strings.HasSuffix(mimetype, "+json")
+}
+
+// errJSONExtraData reports more than white space after a JSON value.
+var errJSONExtraData = errors.New("extra data after the JSON value")
+
+// decodeJSON decodes data, one JSON value and nothing after it but white
+// space, into v, with numbers as json.Number in an interface. (Decoder.More
+// would let a stray "]" or "}" through: it reports the end of an array or
+// object.)
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) > 0 {
+		return errJSONExtraData
+	}
+	return nil
 }
 
 // ContentLength returns the declared body length, or -1.
@@ -315,11 +345,7 @@ func (r *Request) Data() []byte {
 
 // IsJSON reports whether the Content-Type is application/json or
 // application/*+json.
-func (r *Request) IsJSON() bool {
-	mt := r.Mimetype()
-	return mt == "application/json" || (len(mt) > len("application/+json") &&
-		mt[:len("application/")] == "application/" && mt[len(mt)-len("+json"):] == "+json")
-}
+func (r *Request) IsJSON() bool { return isJSON(r.Mimetype()) }
 
 // JSON decodes the JSON body into v. The error, suitable for returning
 // from a view, is a 400 *HTTPError saying what is wrong: the Content-Type is
@@ -334,15 +360,8 @@ func (r *Request) JSON(v any) error {
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeJSON(data, v); err != nil {
 		return &HTTPError{Code: http.StatusBadRequest, Description: "Failed to decode JSON object: " + jsonProblem(err), Err: err}
-	}
-	// Only white space may follow the value. (Decoder.More would let a
-	// stray "]" or "}" through: it reports the end of an array or object.)
-	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) > 0 {
-		return &HTTPError{Code: http.StatusBadRequest, Description: "Failed to decode JSON object: extra data after the JSON value"}
 	}
 	return nil
 }

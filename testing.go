@@ -261,9 +261,7 @@ func (a *App) TestRequestContext(method, target string, opts ...RequestOption) (
 	return r, func() {
 		once.Do(func() {
 			defer cancel()
-			a.DoTeardownRequest(r, r.err)
-			a.DoTeardownAppContext(r, r.err)
-			r.cleanup()
+			_ = r.tearDown() // kept, not recycled: the environ says preserve
 		})
 	}
 }
@@ -686,20 +684,11 @@ func (r *TestResponse) Text() string { return string(r.Body) }
 
 // Mimetype returns the Content-Type without its parameters, lower-case:
 // "application/json".
-func (r *TestResponse) Mimetype() string {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		return ""
-	}
-	return mt
-}
+func (r *TestResponse) Mimetype() string { return mimetype(r.Header.Get("Content-Type")) }
 
 // IsJSON reports whether the Content-Type is application/json or
 // application/*+json.
-func (r *TestResponse) IsJSON() bool {
-	mt := r.Mimetype()
-	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
-}
+func (r *TestResponse) IsJSON() bool { return isJSON(r.Mimetype()) }
 
 // JSON decodes the body into v, as encoding/json does. It fails when the
 // response is not JSON (by its Content-Type) or does not decode into v.
@@ -718,10 +707,8 @@ func (r *TestResponse) GetJSON() any {
 	if !r.IsJSON() {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(r.Body))
-	dec.UseNumber()
 	var v any
-	if dec.Decode(&v) != nil || len(bytes.TrimLeft(r.Body[dec.InputOffset():], " \t\r\n")) > 0 {
+	if decodeJSON(r.Body, &v) != nil {
 		return nil // not JSON, or more than one value
 	}
 	return v

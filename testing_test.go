@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -268,6 +269,30 @@ func TestClientGetJSONWantsOneValue(t *testing.T) {
 	assert.Equal(t, map[string]any{"a": json.Number("1")}, get("{\"a\":1} \n").GetJSON())
 	for _, body := range []string{`{"a":1}]`, `{"a":1}}`, `{"a":1} {}`, `[1] 2`} {
 		assert.Nil(t, get(body).GetJSON(), body)
+	}
+}
+
+// A request and a test response agree on what is JSON, as werkzeug's
+// is_json has it: application/json and application/*+json.
+func TestRequestAndResponseAgreeOnJSON(t *testing.T) {
+	defer tcGuard(t)
+	app, _ := tcApp(t)
+	app.Post("/echo", func(r *vial.Request) any {
+		return vial.NewResponse([]byte(strconv.FormatBool(r.IsJSON())), r.Environ.ContentType)
+	})
+	c := app.TestClient()
+	for typ, want := range map[string]bool{
+		"application/json":                true,
+		"application/json; charset=utf-8": true,
+		"application/vnd.api+json":        true,
+		"application/+json":               true,
+		"text/json":                       false,
+		"application/jsonx":               false,
+		"text/plain":                      false,
+	} {
+		resp := c.Post("/echo", vial.WithBody(typ, []byte("{}")))
+		assert.Equal(t, strconv.FormatBool(want), resp.Text(), "the request's IsJSON for %s", typ)
+		assert.Equal(t, want, resp.IsJSON(), "the response's IsJSON for %s", typ)
 	}
 }
 
