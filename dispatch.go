@@ -333,7 +333,7 @@ func (a *App) defaultOptionsResponse(r *Request) *Response {
 // matches them. It returns the handler's value, or the error itself when no
 // handler takes it: that error is unhandled.
 func (a *App) HandleUserException(r *Request, err error) (any, error) {
-	if he, ok := httpErrorOf(err); ok {
+	if he, ok := errors.AsType[*HTTPError](err); ok {
 		if he.Code >= 300 && he.Code < 400 {
 			return he, nil
 		}
@@ -358,7 +358,7 @@ func (a *App) callErrorHandler(fn ErrorHandlerFunc, r *Request, err error) (rv a
 	}()
 	rv = fn(r, err)
 	if e, ok := rv.(error); ok {
-		if he, isHTTP := httpErrorOf(e); isHTTP {
+		if he, isHTTP := errors.AsType[*HTTPError](e); isHTTP {
 			return he, nil
 		}
 		return nil, e
@@ -404,8 +404,7 @@ func (a *App) HandleException(r *Request, err error) *Response {
 
 func (a *App) logException(r *Request, err error) {
 	attrs := []any{"method", r.Method, "path", r.Path, "error", err}
-	var pe *PanicError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*PanicError](err); ok {
 		attrs = append(attrs, "stack", string(pe.Stack))
 	}
 	a.logger().Error("Exception on "+r.Path+" ["+r.Method+"]", attrs...)

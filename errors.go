@@ -1,7 +1,6 @@
 package vial
 
 import (
-	"errors"
 	"fmt"
 	"html"
 	"net/http"
@@ -129,11 +128,4 @@ var defaultDescriptions = map[int]string{
 	500: "The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.",
 	501: "The server does not support the action requested by the browser.",
 	503: "The server is temporarily unable to service your request due to maintenance downtime or capacity problems. Please try again later.",
-}
-
-// httpErrorOf returns err's *HTTPError if err is or wraps one.
-func httpErrorOf(err error) (*HTTPError, bool) {
-	var he *HTTPError
-	ok := errors.As(err, &he)
-	return he, ok
 }

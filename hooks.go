@@ -119,7 +119,7 @@ func (a *App) ErrorHandler(key any, fn ErrorHandlerFunc) {
 
 // findErrorHandler returns the handler for err, or nil.
 func (a *App) findErrorHandler(err error) ErrorHandlerFunc {
-	if he, ok := httpErrorOf(err); ok {
+	if he, ok := errors.AsType[*HTTPError](err); ok {
 		if fn := a.codeHandlers[he.Code]; fn != nil {
 			return fn
 		}

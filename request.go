@@ -325,7 +325,7 @@ func (r *Request) ReadData() ([]byte, error) {
 		p.dataDone = true
 		p.data, p.dataErr = io.ReadAll(r.Stream())
 		if p.dataErr != nil {
-			if _, ok := httpErrorOf(p.dataErr); !ok {
+			if _, ok := errors.AsType[*HTTPError](p.dataErr); !ok {
 				p.dataErr = &HTTPError{Code: http.StatusBadRequest, Description: "The request body could not be read.", Err: p.dataErr}
 			}
 		}
@@ -437,7 +437,7 @@ func (r *Request) ParseForm() error {
 		}
 		mf, err := multipart.NewReader(r.Stream(), boundary).ReadForm(multipartMemory)
 		if err != nil {
-			if he, ok := httpErrorOf(err); ok {
+			if he, ok := errors.AsType[*HTTPError](err); ok {
 				p.formErr = he
 			} else {
 				p.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form is not valid: " + err.Error(), Err: err}
