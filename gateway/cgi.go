@@ -397,16 +397,6 @@ func (o cgiStdout) ReadFrom(src io.Reader) (int64, error) {
 // complete response from a cut one.
 func (r *cgiResponse) knownLength(body Body, _ bool) int64 { return BodyLen(body) }
 
-// cancelled reports a request whose context was cancelled: the body may
-// well have ended because of it, and the server gave up on the request, so
-// the response is not known to be whole.
-func (r *cgiResponse) cancelled() error {
-	if err := r.env.Context().Err(); err != nil {
-		return fmt.Errorf("gateway: cgi: the request was cancelled: %w", err)
-	}
-	return nil
-}
-
 // finish flushes standard output: the headers of an empty body, or the
 // end of a body cut at its Content-Length, may still be in the buffer.
 func (r *cgiResponse) finish() error {
@@ -436,8 +426,6 @@ func (r *cgiResponse) fail(err error) {
 		_ = r.out.Flush() // a no-op if stdout has failed: bufio keeps the error
 		return
 	}
-	r.sent = true
-	r.gone = nil // a cancelled context does not stop the error page
 	w := r.out
 	w.WriteString("Status: 500 Internal Server Error\r\n")
 	w.WriteString("Content-Type: text/plain; charset=utf-8\r\n")
@@ -446,7 +434,5 @@ func (r *cgiResponse) fail(err error) {
 	if !r.head {
 		w.WriteString(internalErrorBody)
 	}
-	if ferr := w.Flush(); ferr != nil {
-		r.gone = ferr
-	}
+	_ = w.Flush() // Run reports the error that ended the request; stdout's failing adds nothing
 }

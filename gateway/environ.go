@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -318,12 +319,7 @@ func (e *Environ) Keys() []string {
 func (e *Environ) Clone() *Environ {
 	c := *e
 	c.Header = e.Header.Clone()
-	if e.extra != nil {
-		c.extra = make(map[string]any, len(e.extra))
-		for k, v := range e.extra {
-			c.extra[k] = v
-		}
-	}
+	c.extra = maps.Clone(e.extra)
 	return &c
 }
 

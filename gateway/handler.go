@@ -321,17 +321,6 @@ func (x *exchange) knownLength(body Body, whole bool) int64 {
 	return -1
 }
 
-// cancelled reports a request whose context ended (the client left, the
-// server is shutting down) when its body stopped short of a declared length
-// or had none: the body may have stopped because of it, so the response is
-// aborted rather than ended as though complete.
-func (x *exchange) cancelled() error {
-	if x.env.ctx.Err() != nil {
-		return errGone
-	}
-	return nil
-}
-
 // finish has nothing to do: net/http completes the response (flushing it,
 // ending a chunked body) when ServeHTTP returns.
 func (x *exchange) finish() error { return nil }
@@ -363,7 +352,6 @@ func (x *exchange) fail(err error) {
 		// response normally would pass a broken one off as complete.
 		panic(http.ErrAbortHandler)
 	}
-	x.sent = true
 	hdr := x.w.Header()
 	clear(hdr)
 	hdr.Set("Content-Type", "text/plain; charset=utf-8")

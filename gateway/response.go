@@ -79,10 +79,6 @@ type wire interface {
 	// that the body goes out in one call (it is an io.WriterTo).
 	knownLength(body Body, whole bool) int64
 
-	// cancelled returns why a body that ran to its end may still not be
-	// whole (the server gave up on the request), or nil.
-	cancelled() error
-
 	// finish completes a response that has gone out whole. An error means
 	// it could not be sent after all.
 	finish() error
@@ -161,7 +157,7 @@ func (x *response) transmit(body Body) (err error) {
 	case x.head:
 		x.transmitHead(body)
 	default:
-		wt, whole := bodyWriterTo(body)
+		wt, whole := BodyWriterTo(body)
 		whole = whole && x.started
 		if x.lengthMissing() {
 			x.setLength(x.wire.knownLength(body, whole))
@@ -197,8 +193,8 @@ func (x *response) transmit(body Body) (err error) {
 	if !complete {
 		// A producer that watches the context stops without yielding
 		// again: its body ended because the request did.
-		if cerr := x.wire.cancelled(); cerr != nil {
-			return cerr
+		if x.checkContext(); x.gone != nil {
+			return errGone
 		}
 	}
 	if berr := BodyErr(body); berr != nil {

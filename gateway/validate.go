@@ -545,8 +545,8 @@ func (st *vState) endOfBody(body Body, lenBefore int64) {
 func (st *vState) wrap(body Body) Body {
 	b := &vBody{inner: body, st: st}
 	runtime.AddCleanup(b, vNeverClosed, st.watch)
-	_, hasWT := bodyWriterTo(body)
-	switch hasLen := vHasLen(body); {
+	_, hasWT := BodyWriterTo(body)
+	switch _, hasLen := unwrapTo[interface{ Len() int }](body); {
 	case hasLen && hasWT:
 		return vBodyLenWriterTo{b}
 	case hasLen:
@@ -555,20 +555,6 @@ func (st *vState) wrap(body Body) Body {
 		return vBodyWriterTo{b}
 	}
 	return b
-}
-
-// vHasLen reports whether BodyLen finds a Len method on b.
-func vHasLen(b Body) bool {
-	for {
-		if _, ok := b.(interface{ Len() int }); ok {
-			return true
-		}
-		u, ok := b.(interface{ Unwrap() Body })
-		if !ok {
-			return false
-		}
-		b = u.Unwrap()
-	}
 }
 
 // vBody is the Body a validated application returns.
@@ -610,7 +596,7 @@ func (b *vBody) vWriteTo(w io.Writer) (int64, error) {
 	if !st.beginIteration("WriteTo") {
 		return 0, errVEnded
 	}
-	wt, _ := bodyWriterTo(b.inner)
+	wt, _ := BodyWriterTo(b.inner)
 	n := BodyLen(b.inner)
 	var vw io.Writer = &vBodyWriter{st: st, w: w}
 	if rf, ok := w.(io.ReaderFrom); ok {

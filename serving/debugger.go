@@ -109,7 +109,7 @@ func (d *Debugger) ServeGateway(env *gateway.Environ, start gateway.StartRespons
 	}
 	x.inner = inner
 	db := &debugBody{x: x}
-	if wt, ok := findWriterTo(inner); ok {
+	if wt, ok := gateway.BodyWriterTo(inner); ok {
 		return &debugWriterToBody{debugBody: db, wt: wt}
 	}
 	return db
@@ -346,19 +346,4 @@ type commitReaderFrom struct {
 func (c *commitReaderFrom) ReadFrom(r io.Reader) (int64, error) {
 	c.x.committed = true
 	return c.rf.ReadFrom(r)
-}
-
-// findWriterTo finds b's io.WriterTo as a server does, through the Unwrap
-// methods of wrapping bodies.
-func findWriterTo(b gateway.Body) (io.WriterTo, bool) {
-	for {
-		if wt, ok := b.(io.WriterTo); ok {
-			return wt, true
-		}
-		u, ok := b.(interface{ Unwrap() gateway.Body })
-		if !ok {
-			return nil, false
-		}
-		b = u.Unwrap()
-	}
 }
