@@ -882,10 +882,22 @@ func exeSuffix() string {
 // ---------------------------------------------------------------------
 // The watcher.
 
-// fileStat is what the poller compares.
+// fileStat is what the poller compares: the modification time and size,
+// and the file itself. A file's mtime comes from the kernel's coarse clock,
+// which can give a write made milliseconds after another the same time; an
+// editor that saves by writing a new file and renaming it over the old one
+// is still seen, as another file (os.SameFile).
 type fileStat struct {
 	mtime time.Time
 	size  int64
+	info  os.FileInfo
+}
+
+func statOf(fi os.FileInfo) fileStat { return fileStat{fi.ModTime(), fi.Size(), fi} }
+
+// same reports whether s and o describe the file unchanged.
+func (s fileStat) same(o fileStat) bool {
+	return s.mtime.Equal(o.mtime) && s.size == o.size && os.SameFile(s.info, o.info)
 }
 
 // watcher polls the files of a module directory and extra files, as
@@ -913,7 +925,7 @@ func (w *watcher) check() (string, bool) {
 	}
 	var changed []string
 	for p, st := range cur {
-		if o, ok := old[p]; !ok || !o.mtime.Equal(st.mtime) || o.size != st.size {
+		if o, ok := old[p]; !ok || !o.same(st) {
 			changed = append(changed, p)
 		}
 	}
@@ -942,7 +954,7 @@ func (w *watcher) snapshot() map[string]fileStat {
 		case fi.IsDir():
 			w.walk(p, files, false)
 		default:
-			files[p] = fileStat{fi.ModTime(), fi.Size()}
+			files[p] = statOf(fi)
 		}
 	}
 	return files
@@ -968,7 +980,7 @@ func (w *watcher) walk(root string, files map[string]fileStat, module bool) {
 			return nil
 		}
 		if fi, err := d.Info(); err == nil {
-			files[p] = fileStat{fi.ModTime(), fi.Size()}
+			files[p] = statOf(fi)
 		}
 		return nil
 	})

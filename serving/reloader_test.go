@@ -105,6 +105,16 @@ func TestReloaderWatcherDetects(t *testing.T) {
 	require.NoError(t, os.Chtimes(filepath.Join(dir, "pkg/util.go"), later, later))
 	change("modified (mtime only)", "pkg/util.go")
 
+	// Saved as editors do, a new file renamed over the old, with the same
+	// size and, as the kernel's coarse clock can give, the same mtime.
+	mainGo := filepath.Join(dir, "main.go")
+	fi, err := os.Stat(mainGo)
+	require.NoError(t, err)
+	rlWriteFile(t, mainGo+".swp", "package main // LONGER\n")
+	require.NoError(t, os.Chtimes(mainGo+".swp", fi.ModTime(), fi.ModTime()))
+	require.NoError(t, os.Rename(mainGo+".swp", mainGo))
+	change("replaced (same size and mtime)", "main.go")
+
 	rlWriteFile(t, filepath.Join(dir, "pkg/new.go"), "package pkg\n")
 	change("created", "pkg/new.go")
 
