@@ -418,31 +418,9 @@ var currentModule = sync.OnceValues(func() (mod, root string) {
 	if err != nil {
 		return "", ""
 	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
-			if p := modfileModulePath(b); p != "" {
-				return p, dir
-			}
-			return "", ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", ""
-		}
-		dir = parent
-	}
+	root, mod = findGoMod(dir)
+	return mod, root
 })
-
-// modfileModulePath returns the path of go.mod's module directive.
-func modfileModulePath(b []byte) string {
-	for line := range strings.Lines(string(b)) {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "module" {
-			return strings.Trim(f[1], `"`+"`")
-		}
-	}
-	return ""
-}
 
 // isLoopback reports whether REMOTE_ADDR is a loopback address:
 // 127.0.0.0/8 or ::1 (also as an IPv4-mapped or zoned address).

@@ -8,6 +8,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -702,4 +704,19 @@ func TestDebuggerPanicInCloseAfterPanic(t *testing.T) {
 	assert.Equal(t, int32(1), body.closes.Load())
 	assert.Contains(t, errs.String(), "closing the response body after a panic: panic: close failed too")
 	assert.Nil(t, gateway.BodyErr(b))
+}
+
+// A program built with -trimpath names its main module's files by module
+// path; the debugger finds them in the module around the working
+// directory, where the development server runs.
+func TestDebuggerSourcePathUnderTrimpath(t *testing.T) {
+	wd, err := os.Getwd() // the package directory, in module github.com/vial-go/vial
+	require.NoError(t, err)
+	got := sourcePath("github.com/vial-go/vial/serving/debugger.go")
+	assert.Equal(t, filepath.Join(wd, "debugger.go"), got)
+	assert.FileExists(t, got)
+
+	abs := filepath.Join(wd, "debugger.go")
+	assert.Equal(t, abs, sourcePath(abs), "an absolute path is where the file is")
+	assert.Equal(t, "example.com/other/x.go", sourcePath("example.com/other/x.go"), "another module's file stays as it is")
 }

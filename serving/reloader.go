@@ -352,20 +352,16 @@ func newReloader(ln net.Listener, opts Options, mainFile string) (*reloader, err
 	r := &reloader{
 		out:      opts.Output,
 		interval: opts.ReloaderInterval,
-		stopWait: opts.ShutdownTimeout,
+		stopWait: orDefault(opts.ShutdownTimeout, DefaultShutdownTimeout) + killGrace,
 		args:     os.Args[1:],
 	}
 	if r.out == nil {
 		r.out = os.Stderr
 	}
-	r.out = &syncWriter{w: r.out}
+	r.out = &lockedWriter{w: r.out}
 	if r.interval <= 0 {
 		r.interval = time.Second
 	}
-	if r.stopWait <= 0 {
-		r.stopWait = 10 * time.Second
-	}
-	r.stopWait += killGrace
 
 	exe, err := os.Executable()
 	if err != nil {
@@ -712,17 +708,6 @@ func absPaths(cwd string, paths []string) []string {
 		out = append(out, filepath.Clean(p))
 	}
 	return out
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *syncWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // ---------------------------------------------------------------------
