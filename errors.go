@@ -33,7 +33,7 @@ func (e *HTTPError) Name() string {
 
 // Error returns "404 Not Found: description".
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("%d %s: %s", e.Code, e.Name(), e.description())
+	return fmt.Sprintf("%d %s: %s", e.Code, e.Name(), e.GetDescription())
 }
 
 // Is reports whether target is an *HTTPError with the same code, so that
@@ -46,7 +46,10 @@ func (e *HTTPError) Is(target error) bool {
 // Unwrap returns the error behind this one.
 func (e *HTTPError) Unwrap() error { return e.Err }
 
-func (e *HTTPError) description() string {
+// GetDescription returns the description the error page shows: e's own,
+// else the standard one for its code (werkzeug's get_description), else
+// the reason phrase.
+func (e *HTTPError) GetDescription() string {
 	if e.Description != "" {
 		return e.Description
 	}
@@ -69,8 +72,8 @@ func (e *HTTPError) GetResponse() *Response {
 	}
 	resp.Header = append(resp.Header, gateway.Header{Name: "Content-Type", Value: "text/html; charset=utf-8"})
 	resp.Header = append(resp.Header, e.Header...)
-	resp.SetData([]byte(fmt.Sprintf("<!doctype html>\n<html lang=en>\n<title>%d %s</title>\n<h1>%s</h1>\n<p>%s</p>\n",
-		e.Code, html.EscapeString(e.Name()), html.EscapeString(e.Name()), html.EscapeString(e.description()))))
+	resp.SetText(fmt.Sprintf("<!doctype html>\n<html lang=en>\n<title>%d %s</title>\n<h1>%s</h1>\n<p>%s</p>\n",
+		e.Code, html.EscapeString(e.Name()), html.EscapeString(e.Name()), html.EscapeString(e.GetDescription())))
 	return resp
 }
 

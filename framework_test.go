@@ -954,3 +954,18 @@ func vCatchViolation(fn func()) (v *gateway.Violation) {
 	fn()
 	return nil
 }
+
+// An HTTP error's description is its own, else the standard one for its
+// code, else its reason phrase; the error page and Error() show it.
+func TestHTTPErrorDescription(t *testing.T) {
+	notFound := &vial.HTTPError{Code: 404}
+	assert.True(t, strings.HasPrefix(notFound.GetDescription(), "The requested URL was not found on the server."))
+	assert.Equal(t, "404 Not Found: "+notFound.GetDescription(), notFound.Error())
+	assert.Contains(t, string(notFound.GetResponse().Data()), "<p>The requested URL was not found on the server.")
+
+	own := &vial.HTTPError{Code: 404, Description: "No such <todo>."}
+	assert.Equal(t, "No such <todo>.", own.GetDescription())
+	assert.Contains(t, string(own.GetResponse().Data()), "<p>No such &lt;todo&gt;.</p>")
+
+	assert.Equal(t, "I'm a teapot", (&vial.HTTPError{Code: 418}).GetDescription(), "no standard description: the reason phrase")
+}

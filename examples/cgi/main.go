@@ -78,7 +78,7 @@ func hello(r *vial.Request) any {
 }
 
 func info(r *vial.Request) any {
-	software, _ := r.Environ.Get("SERVER_SOFTWARE").(string) // set by CGI servers
+	software := r.Environ.GetString("SERVER_SOFTWARE") // set by CGI servers
 	return map[string]any{
 		"script_root": r.ScriptRoot, // SCRIPT_NAME
 		"path":        r.Path,       // PATH_INFO

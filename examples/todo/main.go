@@ -181,17 +181,8 @@ func jsonError(r *vial.Request, err error) any {
 	return vial.MakeResponse(map[string]any{
 		"code":        he.Code,
 		"name":        he.Name(),
-		"description": description(he),
+		"description": he.GetDescription(),
 	}, he.Code, he.Header)
-}
-
-// description is the error's description: its own, else the standard one
-// for its code, which Error() ends with.
-func description(he *vial.HTTPError) string {
-	if he.Description != "" {
-		return he.Description
-	}
-	return strings.TrimPrefix(he.Error(), fmt.Sprintf("%d %s: ", he.Code, he.Name()))
 }
 
 // A todo is one item of the list, as stored and as sent.
