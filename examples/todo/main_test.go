@@ -1,8 +1,10 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -22,9 +24,7 @@ func newTestApp(t *testing.T, config ...vial.Config) *todoApp {
 	t.Helper()
 	cfg := vial.Config{"DATABASE": filepath.Join(t.TempDir(), "todo.db"), "TESTING": true}
 	for _, c := range config {
-		for k, v := range c {
-			cfg[k] = v
-		}
+		maps.Copy(cfg, c)
 	}
 	a := newApp(cfg)
 	t.Cleanup(func() { a.Close() })
@@ -294,6 +294,30 @@ func TestRequestID(t *testing.T) {
 // own.
 func TestConnectionPerRequest(t *testing.T) {
 	a := newTestApp(t)
+	// Registered after the app's own hooks: a request's connection is in
+	// r.G here, and is still its own in the teardown, which runs first.
+	var mu sync.Mutex
+	inUse := map[*sql.Conn]bool{}
+	shared, peak := 0, 0
+	a.BeforeRequest(func(r *vial.Request) any {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := r.G.Get("db").(*sql.Conn); ok {
+			if inUse[c] {
+				shared++
+			}
+			inUse[c] = true
+			peak = max(peak, len(inUse))
+		}
+		return nil
+	})
+	a.TeardownRequest(func(r *vial.Request, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := r.G.Get("db").(*sql.Conn); ok {
+			delete(inUse, c)
+		}
+	})
 	c := a.TestClient()
 
 	const n = 20
@@ -317,4 +341,6 @@ func TestConnectionPerRequest(t *testing.T) {
 	stats := a.db.Stats()
 	assert.Zero(t, stats.InUse, "every connection went back to the pool")
 	assert.Positive(t, stats.OpenConnections)
+	assert.Zero(t, shared, "two requests held one connection at once")
+	assert.Greater(t, peak, 1, "no two requests ran at once: this test checked nothing")
 }
