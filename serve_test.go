@@ -22,6 +22,7 @@ import (
 
 	"github.com/vial-go/vial"
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/internal/testutil"
 	"github.com/vial-go/vial/serving"
 )
 
@@ -126,11 +127,8 @@ func TestMainRunServesOnTheDevServer(t *testing.T) {
 	assert.Contains(t, banner, "Debug mode: on")
 
 	get := func(path string) (int, string) {
-		resp, err := http.Get(base + path)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		resp, body := testutil.Fetch(t, nil, "GET", base+path, nil)
+		return resp.StatusCode, body
 	}
 	code, body := get("/")
 	assert.Equal(t, 200, code)

@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/internal/testutil"
 )
 
 // ---- unit tests through the CGI struct ----
@@ -1025,10 +1026,7 @@ func cgiStartLighttpd(t *testing.T) *cgiServer {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build ./testdata/cgiapp:\n%s", out)
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
+	port := testutil.FreePort(t)
 
 	conf := filepath.Join(dir, "lighttpd.conf")
 	errorLog := filepath.Join(dir, "error.log")
@@ -1105,17 +1103,7 @@ func TestCGIUnderLighttpd(t *testing.T) {
 
 	get := func(t *testing.T, path string, header ...string) (*http.Response, string) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, srv.url+path, nil)
-		require.NoError(t, err)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp, string(data)
+		return testutil.Fetch(t, client, http.MethodGet, srv.url+path, nil, header...)
 	}
 
 	t.Run("GET with a query", func(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -21,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,6 +29,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vial-go/vial/internal/testutil"
 )
 
 // TestBehindNginx runs the app on the production server (newServer, serve)
@@ -97,19 +98,10 @@ func TestBehindNginx(t *testing.T) {
 	}
 	whoami := func(t *testing.T, url string, header ...string) view {
 		t.Helper()
-		req, err := http.NewRequest("GET", url, nil)
-		require.NoError(t, err)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Add(header[i], header[i+1])
-		}
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
+		resp, body := testutil.Fetch(t, client, "GET", url, nil, header...)
 		require.Equal(t, 200, resp.StatusCode, "%s", body)
 		var v view
-		require.NoError(t, json.Unmarshal(body, &v), "%s", body)
+		require.NoError(t, json.Unmarshal([]byte(body), &v), "%s", body)
 		return v
 	}
 
@@ -290,10 +282,9 @@ func TestMainProcess(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "DEPLOY_TEST_MAIN=1", "DEPLOY_TEST_ARGS=-addr "+addr+" -shutdown-timeout 5s")
-	var out bytes.Buffer
-	var outMu sync.Mutex
-	cmd.Stdout, cmd.Stderr = lockedWriter{&outMu, &out}, lockedWriter{&outMu, &out}
-	output := func() string { outMu.Lock(); defer outMu.Unlock(); return out.String() }
+	out := &testutil.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	output := out.String
 	require.NoError(t, cmd.Start())
 	exited := make(chan struct{})
 	var waitErr error
@@ -329,17 +320,6 @@ func TestMainProcess(t *testing.T) {
 	assert.Contains(t, output(), "stopped")
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // findNginx returns the nginx binary. Without one the test is skipped,
 // except under CI ($CI set), where nginx is part of the setup and its
 // absence a failure.
@@ -372,12 +352,9 @@ func startNginx(t *testing.T, nginx, dir, conf string, addrs ...string) {
 		globals += " user root;"
 	}
 	cmd := exec.Command(nginx, "-p", dir, "-c", conf, "-g", globals)
-	var out bytes.Buffer
-	var outMu sync.Mutex
-	cmd.Stdout, cmd.Stderr = lockedWriter{&outMu, &out}, lockedWriter{&outMu, &out}
+	out := &testutil.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	output := func() string {
-		outMu.Lock()
-		defer outMu.Unlock()
 		logged, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
 		return out.String() + string(logged)
 	}
@@ -466,11 +443,7 @@ func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, roots *
 
 // freeAddr returns a loopback address whose port was free a moment ago.
 func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
+	return "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))
 }
 
 // loopbackClientIP returns 127.0.0.2 where the system lets a client use it

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"io"
-	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/internal/testutil"
 )
@@ -19,11 +16,8 @@ func TestProgram(t *testing.T) {
 	}
 	p := testutil.Start(t, testutil.Build(t, "."), nil, "run")
 	get := func(path string) (int, string) {
-		resp, err := http.Get("http://" + p.Addr + path)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		resp, body := testutil.Fetch(t, nil, "GET", "http://"+p.Addr+path, nil)
+		return resp.StatusCode, body
 	}
 	code, body := get("/")
 	assert.Equal(t, 200, code)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,17 +31,12 @@ func TestProcess(t *testing.T) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	do := func(method, url, body string) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequest(method, url, strings.NewReader(body))
-		require.NoError(t, err)
+		var header []string
 		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
+			header = []string{"Content-Type", "application/json"}
 		}
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp, data
+		resp, data := testutil.Fetch(t, client, method, url, strings.NewReader(body), header...)
+		return resp, []byte(data)
 	}
 
 	resp, body := do("POST", base+"/todos", `{"title": "try the real thing"}`)

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,3 +174,24 @@ func (b *WriterToBody) WriteTo(w io.Writer) (int64, error) {
 
 // Close does nothing.
 func (b *WriterToBody) Close() error { return nil }
+
+// Fetch sends a request with client (http.DefaultClient when nil), header
+// holding name and value pairs, and returns the response with its body
+// read and closed. Any failure to get one fails the test.
+func Fetch(t testing.TB, client *http.Client, method, url string, body io.Reader, header ...string) (*http.Response, string) {
+	t.Helper()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	req, err := http.NewRequest(method, url, body)
+	require.NoError(t, err)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(data)
+}
