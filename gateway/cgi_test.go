@@ -870,6 +870,19 @@ func TestCGIFileBody(t *testing.T) {
 		require.NoError(t, serve(t, &out, gateway.Headers{{Name: "Content-Type", Value: "text/plain"}}))
 		assert.Equal(t, "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"+content, out.String())
 	})
+	t.Run("shorter declared length, to a file", func(t *testing.T) {
+		// The kernel's path too: no more than the declared bytes go out.
+		out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+		require.NoError(t, err)
+		defer out.Close()
+		require.NoError(t, serve(t, out, gateway.Headers{
+			{Name: "Content-Type", Value: "text/plain"},
+			{Name: "Content-Length", Value: "1000"},
+		}))
+		got, err := os.ReadFile(out.Name())
+		require.NoError(t, err)
+		assert.Equal(t, "Status: 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n"+content[:1000], string(got))
+	})
 }
 
 // ---- RunCGI in a real process ----

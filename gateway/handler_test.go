@@ -750,6 +750,18 @@ func TestHandlerEnvironAbsentBody(t *testing.T) {
 	assert.Equal(t, "0", rec.values["CONTENT_LENGTH"])
 }
 
+// A request built in code (httptest.NewRequest, a test's own) carries its
+// body's length in ContentLength, not in a header: CONTENT_LENGTH has it.
+func TestHandlerEnvironLengthOfARequestBuiltInCode(t *testing.T) {
+	ch := make(chan hEnvRecord, 1)
+	req := httptest.NewRequest("POST", "/in-process", strings.NewReader("twelve bytes"))
+	require.Empty(t, req.Header.Get("Content-Length"))
+	gateway.Handler(hRecordApp(ch)).ServeHTTP(httptest.NewRecorder(), req)
+	rec := hWait(t, ch, "the application")
+	assert.Equal(t, "12", rec.values["CONTENT_LENGTH"])
+	assert.Equal(t, "twelve bytes", string(rec.input))
+}
+
 func TestHandlerEnvironChunkedUpload(t *testing.T) {
 	ch := make(chan hEnvRecord, 8)
 	srv := hServe(t, hRecordApp(ch))
@@ -1143,6 +1155,13 @@ func TestHandlerFileBody(t *testing.T) {
 			assert.True(t, bytes.Equal(c.want, got), "the file's bytes")
 			if c.length == "" {
 				assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+			}
+			// What is on the wire, which a client that stops at the
+			// declared length does not show.
+			raw, _ := hRaw(t, srv.Listener.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			if c.length != "" {
+				_, onWire, _ := strings.Cut(raw, "\r\n\r\n")
+				assert.Equal(t, len(c.want), len(onWire), "the bytes after the headers")
 			}
 		})
 	}
