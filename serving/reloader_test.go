@@ -401,3 +401,41 @@ func rlAssertOutput(t *testing.T, out *testutil.SyncBuffer, want string, msgAndA
 		assert.Fail(t, fmt.Sprintf("the output lacks %q (it is logged below)", want), msgAndArgs...)
 	}
 }
+
+// A program started from an executable older than its module's sources is
+// rebuilt before it runs: stale names the first such file. Files outside
+// the module (extra files) do not make it stale.
+func TestReloaderStale(t *testing.T) {
+	dir := rlModule(t)
+	other := filepath.Join(t.TempDir(), "settings.toml")
+	rlWriteFile(t, other, "x = 1\n")
+	exe := filepath.Join(t.TempDir(), "program")
+	rlWriteFile(t, exe, "")
+	r := &reloader{exe: exe, target: &buildTarget{modDir: dir}, watch: newWatcher(dir, []string{other}, nil)}
+	r.watch.check()
+
+	setExeTime := func(d time.Duration) {
+		when := time.Now().Add(d)
+		require.NoError(t, os.Chtimes(exe, when, when))
+	}
+	setExeTime(time.Hour)
+	_, stale := r.stale()
+	assert.False(t, stale, "the executable is newer than every source")
+
+	setExeTime(-time.Hour)
+	path, stale := r.stale()
+	assert.True(t, stale)
+	assert.Equal(t, filepath.Join(dir, "b.tpl"), path, "the first newer file, by name")
+
+	later := time.Now().Add(2 * time.Hour)
+	require.NoError(t, os.Chtimes(other, later, later))
+	setExeTime(time.Hour)
+	r.watch.check()
+	_, stale = r.stale()
+	assert.False(t, stale, "a newer file outside the module does not count")
+
+	r.target = nil
+	setExeTime(-time.Hour)
+	_, stale = r.stale()
+	assert.False(t, stale, "a program the reloader cannot build is never stale")
+}
