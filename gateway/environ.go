@@ -337,11 +337,8 @@ func (e *Environ) Path() string {
 func (e *Environ) HostURL() string {
 	host := e.Host
 	if host == "" {
-		host = e.ServerName
-		if strings.IndexByte(host, ':') >= 0 {
-			host = "[" + host + "]"
-		}
-		if p := e.ServerPort; p != "" && !(e.URLScheme == "https" && p == "443") && !(e.URLScheme != "https" && p == "80") {
+		host = bracketHost(e.ServerName)
+		if p := e.ServerPort; p != "" && p != defaultPort(e.URLScheme) {
 			host += ":" + p
 		}
 	}

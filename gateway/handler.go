@@ -157,9 +157,8 @@ func fillEnviron(e *Environ, r *http.Request, h *HTTPHandler) {
 	e.ServerProtocol = r.Proto
 	e.Host = r.Host
 	e.URLScheme = "http"
-	defaultPort := "80"
 	if r.TLS != nil {
-		e.URLScheme, defaultPort = "https", "443"
+		e.URLScheme = "https"
 	}
 	hostport := r.Host
 	if hostport == "" {
@@ -171,7 +170,7 @@ func fillEnviron(e *Environ, r *http.Request, h *HTTPHandler) {
 	var ok bool
 	e.ServerName, e.ServerPort, ok = splitHostPort(hostport)
 	if !ok || e.ServerPort == "" {
-		e.ServerPort = defaultPort
+		e.ServerPort = defaultPort(e.URLScheme)
 	}
 	e.RemoteAddr, e.RemotePort, _ = splitHostPort(r.RemoteAddr)
 	e.Input = r.Body

@@ -124,15 +124,15 @@ func (p *proxyFix) ServeGateway(env *Environ, start StartResponse) Body {
 		if name, port, ok := proxyFixParseHost(v); ok {
 			env.Host, env.ServerName, env.ServerPort = v, name, port
 			if port == "" {
-				env.ServerPort = proxyFixDefaultPort(env.URLScheme)
+				env.ServerPort = defaultPort(env.URLScheme)
 			}
 		}
 	}
 	if v, ok := proxyFixValue(env, "X-Forwarded-Port", p.opts.Port); ok {
 		if proxyFixValidPort(v) {
 			if name, _, ok := proxyFixParseHost(env.Host); ok {
-				env.Host = proxyFixBracket(name)
-				if v != proxyFixDefaultPort(env.URLScheme) {
+				env.Host = bracketHost(name)
+				if v != defaultPort(env.URLScheme) {
 					env.Host += ":" + v
 				}
 			}
@@ -242,13 +242,8 @@ func proxyFixValidName(s string) bool {
 
 // proxyFixValidPort reports whether s is a decimal port from 1 to 65535.
 func proxyFixValidPort(s string) bool {
-	if s == "" || len(s) > 5 {
+	if len(s) > 5 || !isDigits(s) {
 		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
 	}
 	n, err := strconv.Atoi(s)
 	return err == nil && n >= 1 && n <= 65535
@@ -276,14 +271,16 @@ func proxyFixParsePrefix(v string) (string, bool) {
 	return strings.TrimRight(p, "/"), true
 }
 
-func proxyFixDefaultPort(scheme string) string {
+// defaultPort is the port a URL of scheme leaves out.
+func defaultPort(scheme string) string {
 	if scheme == "https" {
 		return "443"
 	}
 	return "80"
 }
 
-func proxyFixBracket(name string) string {
+// bracketHost puts an IPv6 address in brackets, as a URL's host has it.
+func bracketHost(name string) string {
 	if strings.IndexByte(name, ':') >= 0 {
 		return "[" + name + "]"
 	}

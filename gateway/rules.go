@@ -233,3 +233,18 @@ var tokenChars = func() (t [256]bool) {
 func bodyForbidden(code int) bool {
 	return code < 200 || code == 204 || code == 304
 }
+
+// isDigits reports whether s is one or more ASCII digits: the only form
+// the contract allows a number in a header or a port (strconv also takes
+// a sign).
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

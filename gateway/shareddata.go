@@ -330,13 +330,8 @@ func sharedDataParseRange(h string, size int64) (first, length int64, kind int) 
 
 // sharedDataDigits parses a non-empty run of decimal digits.
 func sharedDataDigits(s string) (int64, bool) {
-	if s == "" {
+	if !isDigits(s) {
 		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil

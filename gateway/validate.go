@@ -225,16 +225,16 @@ func (v *vApp) checkEnviron(env *Environ) {
 	if strings.HasPrefix(env.QueryString, "?") {
 		bad(RuleEnvQueryString, "QUERY_STRING", env.QueryString)
 	}
-	if env.ContentLength != "" && !vDigits(env.ContentLength) {
+	if env.ContentLength != "" && !isDigits(env.ContentLength) {
 		bad(RuleEnvContentLength, "CONTENT_LENGTH", env.ContentLength)
 	}
-	if env.Input == http.NoBody && vDigits(strings.TrimLeft(env.ContentLength, "0")) {
+	if env.Input == http.NoBody && isDigits(strings.TrimLeft(env.ContentLength, "0")) {
 		v.server(RuleInputEOF, "%s is http.NoBody, CONTENT_LENGTH = %q", KeyInput, env.ContentLength)
 	}
 	if env.ServerName == "" {
 		bad(RuleEnvServer, "SERVER_NAME", env.ServerName)
 	}
-	if !vDigits(env.ServerPort) {
+	if !isDigits(env.ServerPort) {
 		bad(RuleEnvServer, "SERVER_PORT", env.ServerPort)
 	}
 	if !vIsProtocol(env.ServerProtocol) {
@@ -259,19 +259,6 @@ func (v *vApp) checkEnviron(env *Environ) {
 	}
 }
 
-// vDigits reports whether s is one or more ASCII digits.
-func vDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // vIsProtocol reports whether s is "HTTP/" 1*digit "." 1*digit (RFC 3875).
 func vIsProtocol(s string) bool {
 	rest, ok := strings.CutPrefix(s, "HTTP/")
@@ -279,7 +266,7 @@ func vIsProtocol(s string) bool {
 		return false
 	}
 	major, minor, ok := strings.Cut(rest, ".")
-	return ok && vDigits(major) && vDigits(minor)
+	return ok && isDigits(major) && isDigits(minor)
 }
 
 // vInput checks gateway.input as the application reads it.
