@@ -84,7 +84,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -92,7 +91,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -306,14 +304,14 @@ func (l *childListener) Close() error {
 // closes ln.
 func runReloader(ln net.Listener, opts Options) error {
 	defer ln.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	r, err := newReloader(ln, opts, mainFile())
 	if err != nil {
 		return err
 	}
 	defer r.close()
-	return r.run(ctx, stop)
+	return r.run(ctx)
 }
 
 // mainFile returns the file holding func main, if it is on the stack.
@@ -401,10 +399,11 @@ func (r *reloader) close() {
 	}
 }
 
-// run is the loop. unregister stops catching the signals once one came, so
-// that a second Ctrl+C kills the parent at once (the children, which got
-// it too, die; any other child sees its control pipe close and stops).
-func (r *reloader) run(ctx context.Context, unregister func()) error {
+// run is the loop, until ctx ends. runReloader's context stops catching
+// the signals once one came (signalContext), so that a second Ctrl+C kills
+// the parent at once (the children, which got it too, die; any other child
+// sees its control pipe close and stops).
+func (r *reloader) run(ctx context.Context) error {
 	defer r.stopping.Wait()
 	r.watch.check() // the first snapshot
 
@@ -441,7 +440,6 @@ func (r *reloader) run(ctx context.Context, unregister func()) error {
 		}
 		select {
 		case <-ctx.Done():
-			unregister()
 			r.stopAsync(cur, false)
 			r.stopAsync(pending, false)
 			return nil

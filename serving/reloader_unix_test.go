@@ -89,7 +89,7 @@ func TestReloaderRestarts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runErr := make(chan error, 1)
-	go func() { runErr <- r.run(ctx, func() {}) }()
+	go func() { runErr <- r.run(ctx) }()
 	defer func() {
 		if t.Failed() {
 			t.Logf("reloader output:\n%s", out.String())
