@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/cgi"
 )
 
 // A producer that stops when the request's context ends (the usual Go
@@ -55,7 +56,7 @@ func TestCGICancelledAfterACompleteBodyIsNoFailure(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errs bytes.Buffer
-	c := gateway.CGI{
+	c := cgi.Server{
 		App: gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}, {Name: "Content-Length", Value: "5"}})
 			return gateway.Strings("hello")
@@ -66,7 +67,7 @@ func TestCGICancelledAfterACompleteBodyIsNoFailure(t *testing.T) {
 		Stderr:  &errs,
 		Context: ctx,
 	}
-	assert.NoError(t, c.Run())
+	assert.NoError(t, c.Serve())
 	assert.True(t, strings.HasSuffix(out.String(), "\r\n\r\nhello"), "%q", out.String())
 	assert.Empty(t, errs.String())
 }

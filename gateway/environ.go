@@ -13,11 +13,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vial-go/vial/gateway/internal/hostport"
 )
 
-// Version is the gateway.version key's value: the revision of the contract
-// this package implements, PEP 3333's wsgi.version (1, 0).
-var Version = [2]int{1, 0}
+// Version returns the gateway.version key's value: the revision of the
+// contract this package implements, PEP 3333's wsgi.version (1, 0). It is
+// a function, not a variable, so that no one can change it.
+func Version() [2]int { return [2]int{1, 0} }
 
 // An Environ is one request's environment, PEP 3333's environ.
 //
@@ -37,7 +40,7 @@ var Version = [2]int{1, 0}
 //	SERVER_PROTOCOL    ServerProtocol  gateway.multithread Multithread
 //	gateway.multiprocess Multiprocess  gateway.run_once    RunOnce
 //	gateway.context    Context() / SetContext
-//	gateway.version    Version (read-only)
+//	gateway.version    Version() (read-only)
 //
 // HTTP_* keys are read from and written to Header: HTTP_USER_AGENT is
 // Header's "User-Agent", repeated headers joined with ", " (Cookie with
@@ -102,6 +105,11 @@ func (e *Environ) Context() context.Context {
 	return e.ctx
 }
 
+// HasContext reports whether the server set the request's context with
+// [Environ.SetContext]; without it [Environ.Context] is
+// context.Background(), which no client leaving ever cancels.
+func (e *Environ) HasContext() bool { return e.ctx != nil }
+
 // SetContext replaces the request's context (gateway.context).
 func (e *Environ) SetContext(ctx context.Context) {
 	if ctx == nil {
@@ -165,7 +173,7 @@ func (e *Environ) Lookup(key string) (any, bool) {
 	}
 	switch key {
 	case KeyVersion:
-		return Version, true
+		return Version(), true
 	case KeyInput:
 		return e.Input, e.Input != nil
 	case KeyErrors:
@@ -337,8 +345,8 @@ func (e *Environ) Path() string {
 func (e *Environ) HostURL() string {
 	host := e.Host
 	if host == "" {
-		host = bracketHost(e.ServerName)
-		if p := e.ServerPort; p != "" && p != defaultPort(e.URLScheme) {
+		host = hostport.Bracket(e.ServerName)
+		if p := e.ServerPort; p != "" && p != hostport.DefaultPort(e.URLScheme) {
 			host += ":" + p
 		}
 	}

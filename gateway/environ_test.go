@@ -69,7 +69,7 @@ func TestEnvironGetCGIKeys(t *testing.T) {
 		assert.Equal(t, want, env.GetString(key), key)
 	}
 	assert.Equal(t, [2]int{1, 0}, env.Get(gateway.KeyVersion))
-	assert.Equal(t, gateway.Version, env.Get(gateway.KeyVersion))
+	assert.Equal(t, gateway.Version(), env.Get(gateway.KeyVersion))
 	assert.Equal(t, true, env.Get(gateway.KeyMultithread))
 	assert.Equal(t, false, env.Get(gateway.KeyMultiprocess))
 	assert.Equal(t, false, env.Get(gateway.KeyRunOnce))

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/vial-go/vial/gateway/internal/httpsyntax"
 )
 
 // FromHandler returns an Application that runs h, so any net/http handler
@@ -112,7 +114,7 @@ func (rw *responseAdapter) Write(p []byte) (int, error) {
 	if rw.code == 0 {
 		rw.WriteHeader(http.StatusOK)
 	}
-	if bodyForbidden(rw.code) {
+	if httpsyntax.BodyForbidden(rw.code) {
 		return 0, http.ErrBodyNotAllowed
 	}
 	if rw.err != nil {
@@ -192,10 +194,10 @@ func (rw *responseAdapter) release() {
 // its Content-Length.
 func (rw *responseAdapter) startResponse(p []byte, whole bool) {
 	headers := rw.snapshot
-	if !rw.haveType && len(p) > 0 && !bodyForbidden(rw.code) {
+	if !rw.haveType && len(p) > 0 && !httpsyntax.BodyForbidden(rw.code) {
 		headers = append(headers, Header{"Content-Type", http.DetectContentType(p)})
 	}
-	if whole && !rw.hasLength && !bodyForbidden(rw.code) && (!rw.head || len(p) > 0) {
+	if whole && !rw.hasLength && !httpsyntax.BodyForbidden(rw.code) && (!rw.head || len(p) > 0) {
 		headers = append(headers, Header{"Content-Length", strconv.Itoa(len(p))})
 	}
 	rw.write = rw.start(StatusLine(rw.code), headers)

@@ -214,7 +214,7 @@ func TestFromHandlerRequest(t *testing.T) {
 				got, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				assert.Equal(t, "seen", string(got))
-				s := hWait(t, ch, "the handler")
+				s := testutil.Wait(t, ch, "the handler")
 				assert.Equal(t, tls, s.TLS)
 				assert.True(t, s.RemotePortOK)
 				s.Host = strings.TrimPrefix(s.Host, strings.TrimPrefix(strings.TrimPrefix(srv.URL, "http://"), "https://"))
@@ -245,7 +245,7 @@ func TestFromHandlerContextCancelled(t *testing.T) {
 	hBoth(t, h, false, func(t *testing.T, srv *httptest.Server) {
 		started, result = make(chan struct{}), make(chan error, 1)
 		hGetCancelled(t, srv.URL, started)
-		assert.ErrorIs(t, hWait(t, result, "the handler"), context.Canceled)
+		assert.ErrorIs(t, testutil.Wait(t, result, "the handler"), context.Canceled)
 	})
 }
 
@@ -272,12 +272,12 @@ func TestFromHandlerWriteErrors(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 204, resp.StatusCode)
 		assert.Empty(t, got)
-		assert.ErrorIs(t, hWait(t, errs, "the handler"), http.ErrBodyNotAllowed)
+		assert.ErrorIs(t, testutil.Wait(t, errs, "the handler"), http.ErrBodyNotAllowed)
 
 		resp, got, err = hGet(t, srv.URL+"/toolong")
 		require.NoError(t, err)
 		assert.Equal(t, "abc", string(got))
-		assert.ErrorIs(t, hWait(t, errs, "the handler"), http.ErrContentLength)
+		assert.ErrorIs(t, testutil.Wait(t, errs, "the handler"), http.ErrContentLength)
 
 		resp, err = http.Get(srv.URL + "/short")
 		if err == nil {

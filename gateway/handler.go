@@ -10,8 +10,9 @@ import (
 	"net/textproto"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
+
+	"github.com/vial-go/vial/gateway/internal/hostport"
 )
 
 // Handler returns an [net/http.Handler] that serves app: the bridge every
@@ -74,20 +75,21 @@ type HTTPHandler struct {
 	PropagatePanics bool
 }
 
-// exchange is one request on its way through an HTTPHandler: the shared
-// response, on the wire of an http.ResponseWriter. Exchanges are pooled:
-// the Environ, and the start, write and yield functions bound to the
-// exchange, cost nothing per request.
+// exchange is one request on its way through an HTTPHandler: the one
+// response state machine, on the wire of an http.ResponseWriter. Exchanges
+// are pooled: the Environ, and the start, write and yield functions bound
+// to the exchange, cost nothing per request.
 type exchange struct {
-	response
-	h *HTTPHandler
-	w http.ResponseWriter
-	r *http.Request
+	Exchange
+	env Environ
+	h   *HTTPHandler
+	w   http.ResponseWriter
+	r   *http.Request
 }
 
 var exchangePool = sync.Pool{New: func() any {
 	x := new(exchange)
-	x.bind(x)
+	x.Bind(x)
 	return x
 }}
 
@@ -95,7 +97,7 @@ var exchangePool = sync.Pool{New: func() any {
 func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := exchangePool.Get().(*exchange)
 	x.init(h, w, r)
-	if err := x.serve(h.App); err != nil {
+	if err := x.Serve(h.App, &x.env); err != nil {
 		x.fail(err)
 	}
 	// A panic (an aborted response, PropagatePanics) leaves the exchange
@@ -132,7 +134,8 @@ func (x *exchange) init(h *HTTPHandler, w http.ResponseWriter, r *http.Request) 
 // release drops every reference the exchange holds, so that a pooled
 // exchange keeps no request alive, and leaves it ready for the next one.
 func (x *exchange) release() {
-	x.reset()
+	x.Reset()
+	x.env = Environ{}
 	x.h, x.w, x.r = nil, nil, nil
 }
 
@@ -160,19 +163,19 @@ func fillEnviron(e *Environ, r *http.Request, h *HTTPHandler) {
 	if r.TLS != nil {
 		e.URLScheme = "https"
 	}
-	hostport := r.Host
-	if hostport == "" {
+	authority := r.Host
+	if authority == "" {
 		// HTTP/1.0 without a Host header: the address the client reached.
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-			hostport = a.String()
+			authority = a.String()
 		}
 	}
 	var ok bool
-	e.ServerName, e.ServerPort, ok = splitHostPort(hostport)
+	e.ServerName, e.ServerPort, ok = hostport.Split(authority)
 	if !ok || e.ServerPort == "" {
-		e.ServerPort = defaultPort(e.URLScheme)
+		e.ServerPort = hostport.DefaultPort(e.URLScheme)
 	}
-	e.RemoteAddr, e.RemotePort, _ = splitHostPort(r.RemoteAddr)
+	e.RemoteAddr, e.RemotePort, _ = hostport.Split(r.RemoteAddr)
 	e.Input = r.Body
 	if e.Input == nil {
 		e.Input = http.NoBody
@@ -192,44 +195,9 @@ func firstValue(h http.Header, canonicalName string) string {
 	return ""
 }
 
-// splitHostPort is net.SplitHostPort without the allocation of its error:
-// it splits "host:port", "[v6]:port", and returns the host alone (brackets
-// removed) with ok false when there is no port.
-func splitHostPort(hostport string) (host, port string, ok bool) {
-	// The common cases first, with IndexByte, which is vectorised: no
-	// colon, or one colon and no brackets.
-	i := strings.IndexByte(hostport, ':')
-	if i < 0 {
-		return hostport, "", false
-	}
-	if hostport[0] != '[' && strings.IndexByte(hostport[i+1:], ':') < 0 {
-		return hostport[:i], hostport[i+1:], true
-	}
-	i = strings.LastIndexByte(hostport, ':')
-	if i < 0 {
-		return hostport, "", false
-	}
-	if hostport[0] == '[' {
-		end := strings.IndexByte(hostport, ']')
-		switch {
-		case end < 0:
-			return hostport, "", false
-		case end+1 == len(hostport):
-			return hostport[1:end], "", false
-		case end+1 != i:
-			return hostport, "", false
-		}
-		return hostport[1:end], hostport[i+1:], true
-	}
-	if strings.IndexByte(hostport[:i], ':') >= 0 {
-		return hostport, "", false // an IPv6 address without brackets or port
-	}
-	return hostport[:i], hostport[i+1:], true
-}
-
 // writeHeader puts the status and the headers in the ResponseWriter's
 // header map and writes the status code (net/http supplies the reason).
-func (x *exchange) writeHeader(_ string, code int, headers Headers, length int64) {
+func (x *exchange) WriteHeader(_ string, code int, headers Headers, length int64) {
 	hdr := x.w.Header()
 	haveType := false
 	// hdr.Add, with the values of the fields new to hdr sharing one
@@ -284,21 +252,21 @@ func canonicalName(name string) string {
 	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
-// writeBody writes to the ResponseWriter. For a HEAD request net/http
+// WriteBody writes to the ResponseWriter. For a HEAD request net/http
 // drops the bytes.
-func (x *exchange) writeBody(p []byte) (int, error) { return x.w.Write(p) }
+func (x *exchange) WriteBody(p []byte) (int, error) { return x.w.Write(p) }
 
-// flushOut flushes the ResponseWriter, if it can be. A client that has
-// gone shows in the next write, or in the request's context.
-func (x *exchange) flushOut() error {
+// Flush flushes the ResponseWriter, if it can be. A client that has gone
+// shows in the next write, or in the request's context.
+func (x *exchange) Flush() error {
 	if f, ok := x.w.(http.Flusher); ok {
 		f.Flush()
 	}
 	return nil
 }
 
-// readerFrom is the ResponseWriter's ReadFrom, net/http's sendfile path.
-func (x *exchange) readerFrom() io.ReaderFrom {
+// ReaderFrom is the ResponseWriter's ReadFrom, net/http's sendfile path.
+func (x *exchange) ReaderFrom() io.ReaderFrom {
 	rf, _ := x.w.(io.ReaderFrom)
 	return rf
 }
@@ -308,10 +276,10 @@ func (x *exchange) readerFrom() io.ReaderFrom {
 // length gets the header from the server, so that it is not chunked.
 const smallBody = 2048
 
-// knownLength gives a Content-Length to a body that goes out in one piece
+// KnownLength gives a Content-Length to a body that goes out in one piece
 // (an io.WriterTo, written without a flush per chunk) and is too long for
 // net/http to measure. Other bodies are flushed chunk by chunk and chunked.
-func (x *exchange) knownLength(body Body, whole bool) int64 {
+func (x *exchange) KnownLength(body Body, whole bool) int64 {
 	if whole {
 		if n := BodyLen(body); n >= smallBody {
 			return n
@@ -320,42 +288,38 @@ func (x *exchange) knownLength(body Body, whole bool) int64 {
 	return -1
 }
 
-// finish has nothing to do: net/http completes the response (flushing it,
+// Finish has nothing to do: net/http completes the response (flushing it,
 // ending a chunked body) when ServeHTTP returns.
-func (x *exchange) finish() error { return nil }
+func (x *exchange) Finish() error { return nil }
 
-// logf writes one entry to the handler's ErrorLog, naming the request.
-func (x *exchange) logf(format string, args ...any) {
+// Logf writes one entry to the handler's ErrorLog, naming the request.
+func (x *exchange) Logf(format string, args ...any) {
 	x.h.logger().Output(2, fmt.Sprintf("gateway: %s %s: ", x.r.Method, x.r.RequestURI)+fmt.Sprintf(format, args...))
 }
 
 // fail answers a failed request: a 500 if nothing went out yet, else an
 // aborted connection. It logs the reason.
 func (x *exchange) fail(err error) {
-	if err == http.ErrAbortHandler || err == errGone {
+	if err == http.ErrAbortHandler || errors.Is(err, ErrClientGone) {
 		panic(http.ErrAbortHandler)
 	}
-	var pe *panicError
-	isPanic := errors.As(err, &pe)
+	pe, isPanic := errors.AsType[*PanicError](err)
 	if isPanic && x.h.PropagatePanics {
-		panic(pe.value)
+		panic(pe.Value)
 	}
 	logger := x.h.logger()
 	if isPanic {
-		logger.Printf("gateway: %s %s: %v\n%s", x.r.Method, x.r.RequestURI, pe.value, pe.stack)
+		logger.Printf("gateway: %s %s: %v\n%s", x.r.Method, x.r.RequestURI, pe.Value, pe.Stack)
 	} else {
 		logger.Printf("gateway: %s %s: %v", x.r.Method, x.r.RequestURI, err)
 	}
-	if x.sent {
+	if x.Sent() {
 		// The status is out: a 500 is no longer possible, and ending the
 		// response normally would pass a broken one off as complete.
 		panic(http.ErrAbortHandler)
 	}
-	hdr := x.w.Header()
-	clear(hdr)
-	hdr.Set("Content-Type", "text/plain; charset=utf-8")
-	hdr.Set("Content-Length", strconv.Itoa(len(internalErrorBody)))
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	x.w.WriteHeader(http.StatusInternalServerError)
-	io.WriteString(x.w, internalErrorBody)
+	// The 500 is the server's, not the application's: drop what the
+	// handlers around this one put in the header map.
+	clear(x.w.Header())
+	x.SendInternalError()
 }

@@ -35,7 +35,7 @@ import (
 
 // hTimeout bounds every wait of these tests, so that a broken handler fails
 // a test instead of hanging it.
-const hTimeout = 10 * time.Second
+const hTimeout = testutil.Timeout
 
 // hDiscardLog is an ErrorLog for tests that do not read it.
 var hDiscardLog = log.New(io.Discard, "", 0)
@@ -146,17 +146,6 @@ func hNoGoroutinesLeft(t *testing.T, before int) {
 }
 
 // hWait waits for ch, failing the test after hTimeout.
-func hWait[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(hTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 func hText(headers ...gateway.Header) gateway.Headers {
 	return append(gateway.Headers{{Name: "Content-Type", Value: "text/plain"}}, headers...)
 }
@@ -221,7 +210,7 @@ func TestHandlerStreamsChunkByChunk(t *testing.T) {
 	}
 	_, err = r.ReadByte()
 	assert.ErrorIs(t, err, io.EOF, "nothing after the last chunk")
-	assert.NoError(t, hWait(t, producerErr, "the producer"))
+	assert.NoError(t, testutil.Wait(t, producerErr, "the producer"))
 }
 
 // --- Close, exactly once ------------------------------------------------
@@ -300,13 +289,13 @@ func TestHandlerClosesWhenClientDisconnects(t *testing.T) {
 	require.NoError(t, err)
 	resp, err := client.Do(req)
 	require.NoError(t, err)
-	hWait(t, started, "the application")
+	testutil.Wait(t, started, "the application")
 	_, err = io.ReadFull(resp.Body, make([]byte, 64<<10))
 	require.NoError(t, err)
 	cancel() // the client goes away mid-stream
 	resp.Body.Close()
 
-	n := hWait(t, exited, "the producer to stop")
+	n := testutil.Wait(t, exited, "the producer to stop")
 	assert.Greater(t, n, 0)
 	body.waitClosed(t)
 	client.CloseIdleConnections()
@@ -456,7 +445,7 @@ func TestHandlerHeadersGoOutWithFirstNonEmptyChunk(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	hWait(t, sent, "the response")
+	testutil.Wait(t, sent, "the response")
 }
 
 // --- Content-Length -----------------------------------------------------
@@ -544,7 +533,7 @@ func TestHandlerRefusesWhatWouldCorruptTheWire(t *testing.T) {
 		name    string
 		status  string
 		headers gateway.Headers
-		rule    string
+		rule    gateway.Rule
 		wire    string // must not be on the wire
 	}{
 		{"CRLF in a value", "200 OK", gateway.Headers{{Name: "X-Note", Value: "a\r\nSet-Cookie: evil=1"}},
@@ -685,7 +674,7 @@ func TestHandlerEnviron(t *testing.T) {
 	require.NoError(t, err)
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	rec := hWait(t, ch, "the application")
+	rec := testutil.Wait(t, ch, "the application")
 	_, remotePort, err := net.SplitHostPort(localAddr.Load().(string))
 	require.NoError(t, err)
 
@@ -734,7 +723,7 @@ func TestHandlerEnvironAbsentBody(t *testing.T) {
 
 	_, _, err := hGet(t, srv.URL+"/")
 	require.NoError(t, err)
-	rec := hWait(t, ch, "the application")
+	rec := testutil.Wait(t, ch, "the application")
 	assert.Equal(t, "", rec.values["CONTENT_TYPE"])
 	assert.Equal(t, "", rec.values["CONTENT_LENGTH"], "no Content-Length: empty, not 0")
 	assert.Equal(t, "", rec.values["QUERY_STRING"])
@@ -746,7 +735,7 @@ func TestHandlerEnvironAbsentBody(t *testing.T) {
 		"POST /empty HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(raw, "HTTP/1.1 200"), raw)
-	rec = hWait(t, ch, "the application")
+	rec = testutil.Wait(t, ch, "the application")
 	assert.Equal(t, "0", rec.values["CONTENT_LENGTH"])
 }
 
@@ -757,7 +746,7 @@ func TestHandlerEnvironLengthOfARequestBuiltInCode(t *testing.T) {
 	req := httptest.NewRequest("POST", "/in-process", strings.NewReader("twelve bytes"))
 	require.Empty(t, req.Header.Get("Content-Length"))
 	gateway.Handler(hRecordApp(ch)).ServeHTTP(httptest.NewRecorder(), req)
-	rec := hWait(t, ch, "the application")
+	rec := testutil.Wait(t, ch, "the application")
 	assert.Equal(t, "12", rec.values["CONTENT_LENGTH"])
 	assert.Equal(t, "twelve bytes", string(rec.input))
 }
@@ -778,7 +767,7 @@ func TestHandlerEnvironChunkedUpload(t *testing.T) {
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	rec := hWait(t, ch, "the application")
+	rec := testutil.Wait(t, ch, "the application")
 	require.NoError(t, rec.err)
 	assert.Equal(t, "part 0;part 1;part 2;part 3;part 4;", string(rec.input), "decoded, and no more")
 	assert.Equal(t, "", rec.values["CONTENT_LENGTH"])
@@ -792,10 +781,10 @@ func TestHandlerEnvironChunkedUpload(t *testing.T) {
 			"POST /second HTTP/1.1\r\nHost: test\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnext")
 	require.NoError(t, err)
 	assert.Equal(t, 2, strings.Count(raw, "HTTP/1.1 200 OK"), raw)
-	rec = hWait(t, ch, "the first request")
+	rec = testutil.Wait(t, ch, "the first request")
 	assert.Equal(t, "/first", rec.values["PATH_INFO"])
 	assert.Equal(t, "hello world", string(rec.input))
-	rec = hWait(t, ch, "the second request")
+	rec = testutil.Wait(t, ch, "the second request")
 	assert.Equal(t, "/second", rec.values["PATH_INFO"])
 	assert.Equal(t, "next", string(rec.input))
 	assert.Equal(t, "4", rec.values["CONTENT_LENGTH"])
@@ -810,7 +799,7 @@ func TestHandlerEnvironServerName(t *testing.T) {
 	// A Host without a port: the scheme's default.
 	_, err := hRaw(t, addr, "GET /x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
 	require.NoError(t, err)
-	rec := hWait(t, ch, "the application")
+	rec := testutil.Wait(t, ch, "the application")
 	assert.Equal(t, "example.com", rec.values["SERVER_NAME"])
 	assert.Equal(t, "80", rec.values["SERVER_PORT"])
 	assert.Equal(t, "example.com", rec.values["HTTP_HOST"])
@@ -818,14 +807,14 @@ func TestHandlerEnvironServerName(t *testing.T) {
 	// An IPv6 literal.
 	_, err = hRaw(t, addr, "GET /x HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n")
 	require.NoError(t, err)
-	rec = hWait(t, ch, "the application")
+	rec = testutil.Wait(t, ch, "the application")
 	assert.Equal(t, "::1", rec.values["SERVER_NAME"])
 	assert.Equal(t, "8080", rec.values["SERVER_PORT"])
 
 	// HTTP/1.0 without Host: the address the client reached.
 	_, err = hRaw(t, addr, "GET /x HTTP/1.0\r\n\r\n")
 	require.NoError(t, err)
-	rec = hWait(t, ch, "the application")
+	rec = testutil.Wait(t, ch, "the application")
 	assert.Equal(t, "127.0.0.1", rec.values["SERVER_NAME"])
 	assert.Equal(t, port, rec.values["SERVER_PORT"])
 	assert.Equal(t, "HTTP/1.0", rec.values["SERVER_PROTOCOL"])
@@ -841,7 +830,7 @@ func TestHandlerEnvironHTTPS(t *testing.T) {
 	resp, err := srv.Client().Get(srv.URL + "/secure?q")
 	require.NoError(t, err)
 	resp.Body.Close()
-	rec := hWait(t, ch, "the application")
+	rec := testutil.Wait(t, ch, "the application")
 	assert.Equal(t, "https", rec.values["gateway.url_scheme"])
 	assert.Equal(t, port, rec.values["SERVER_PORT"])
 	assert.Equal(t, "/secure", rec.values["PATH_INFO"])
@@ -855,7 +844,7 @@ func TestHandlerEnvironOptions(t *testing.T) {
 	defer srv.Close()
 	_, _, err := hGet(t, srv.URL)
 	require.NoError(t, err)
-	rec := hWait(t, ch, "the application")
+	rec := testutil.Wait(t, ch, "the application")
 	assert.Equal(t, false, rec.values["gateway.multithread"])
 	assert.Equal(t, true, rec.values["gateway.multiprocess"])
 }
@@ -875,7 +864,7 @@ func TestHandlerContextCancelledWhenClientLeaves(t *testing.T) {
 		return gateway.NoBody
 	})
 	hGetCancelled(t, srv.URL, started)
-	assert.ErrorIs(t, hWait(t, result, "the application"), context.Canceled)
+	assert.ErrorIs(t, testutil.Wait(t, result, "the application"), context.Canceled)
 }
 
 // hGetCancelled sends a GET to url and cancels it once started is closed;
@@ -1025,7 +1014,7 @@ func TestHandlerWriteCallable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, "written, then returned", string(got))
-	assert.NoError(t, hWait(t, wrote, "the application"))
+	assert.NoError(t, testutil.Wait(t, wrote, "the application"))
 }
 
 func TestHandlerEmptyWriteSendsHeaders(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/vial-go/vial/gateway/internal/httpsyntax"
 )
 
 // ErrHeadersSent is wrapped by the error a server reports when an
@@ -26,7 +28,7 @@ var ErrNoStart = errors.New("gateway: the application did not call start before 
 // A HeaderError is a response status or header that a server refuses to put
 // on the wire, because it would corrupt the response or split it.
 type HeaderError struct {
-	Rule  string // the rule of the contract broken, as GATEWAY.md words it
+	Rule  Rule   // the rule of the contract broken
 	Name  string // the header's name, "" for the status
 	Value string // the offending value
 }
@@ -39,14 +41,19 @@ func (e *HeaderError) Error() string {
 	return fmt.Sprintf("gateway: %s: header %q: %q", e.Rule, e.Name, e.Value)
 }
 
-// Rules a server enforces on start, named as GATEWAY.md names them.
+// A Rule is one rule of the gateway contract, worded as the package doc
+// words it, and numbered as it numbers them ("start_response rule 2: …").
+// [CheckResponse] and package validate report a broken rule by its Rule.
+type Rule string
+
+// Rules a server enforces on start, worded as the package doc words them.
 const (
-	RuleStatus     = `start_response rule 1: status is "NNN Reason"`
-	RuleHeaderName = "start_response rule 2: header names must be tokens"
-	RuleHeaderCRLF = "start_response rule 2: header values must hold no CR or LF"
-	RuleHopByHop   = "start_response rule 2: the application must not send hop-by-hop headers"
-	RuleStatusHdr  = "start_response rule 2: the status goes in status, not in a Status header"
-	RuleLength     = "start_response rule 4: Content-Length must be a non-negative integer"
+	RuleStatus     Rule = `start_response rule 1: status is "NNN Reason"`
+	RuleHeaderName Rule = "start_response rule 2: header names must be tokens"
+	RuleHeaderCRLF Rule = "start_response rule 2: header values must hold no CR or LF"
+	RuleHopByHop   Rule = "start_response rule 2: the application must not send hop-by-hop headers"
+	RuleStatusHdr  Rule = "start_response rule 2: the status goes in status, not in a Status header"
+	RuleLength     Rule = "start_response rule 4: Content-Length must be a non-negative integer"
 )
 
 // CheckResponse checks a status and headers against the rules every server
@@ -74,7 +81,7 @@ func CheckResponse(status string, headers Headers) (code int, contentLength int6
 			}
 			continue
 		}
-		if !isToken(h.Name) {
+		if !httpsyntax.IsToken(h.Name) {
 			return 0, -1, &HeaderError{Rule: RuleHeaderName, Name: h.Name, Value: h.Value}
 		}
 		if hasCRLFOrNUL(h.Value) {
@@ -197,54 +204,4 @@ func hasCRLFOrNUL(v string) bool {
 		}
 	}
 	return false
-}
-
-// isToken reports whether s is an RFC 9110 token (a valid field name).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !tokenChars[c] {
-			return false
-		}
-	}
-	return true
-}
-
-// tokenChars[c] reports whether the byte c may appear in a token. It has
-// all 256 entries, so that indexing it needs no bounds check.
-var tokenChars = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-// bodyForbidden reports whether a response with this status has no body.
-func bodyForbidden(code int) bool {
-	return code < 200 || code == 204 || code == 304
-}
-
-// isDigits reports whether s is one or more ASCII digits: the only form
-// the contract allows a number in a header or a port (strconv also takes
-// a sign).
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vial-go/vial/gateway/internal/httpsyntax"
 )
 
 // commonField lets a name skip the checks of CheckResponse and the
@@ -35,7 +37,7 @@ func TestCommonFieldsNeedNoCheck(t *testing.T) {
 		}
 		common++
 		assert.Equal(t, textproto.CanonicalMIMEHeaderKey(name), name, "%q is not canonical", name)
-		assert.True(t, isToken(name), name)
+		assert.True(t, httpsyntax.IsToken(name), name)
 		assert.False(t, IsHopByHop(name), name)
 		assert.NotEqual(t, "Status", name)
 		assert.NotEqual(t, "Content-Length", name)
@@ -72,28 +74,6 @@ func TestHasCRLFOrNULMatchesAByteScan(t *testing.T) {
 	assert.True(t, hasCRLFOrNUL("a\tb\rcdefgh"))
 	assert.True(t, hasCRLFOrNUL("a\tbcdefghijklmn\n"))
 	assert.False(t, hasCRLFOrNUL("a\tbcdefghijklmn\x7f\xff"))
-}
-
-func TestSplitHostPort(t *testing.T) {
-	cases := []struct {
-		in, host, port string
-		ok             bool
-	}{
-		{"example.com", "example.com", "", false},
-		{"example.com:8080", "example.com", "8080", true},
-		{"192.0.2.1:1234", "192.0.2.1", "1234", true},
-		{":80", "", "80", true},
-		{"[::1]:80", "::1", "80", true},
-		{"[::1]", "::1", "", false},
-		{"::1", "::1", "", false},
-		{"[::1]x:80", "[::1]x:80", "", false},
-		{"[::1", "[::1", "", false},
-		{"", "", "", false},
-	}
-	for _, c := range cases {
-		host, port, ok := splitHostPort(c.in)
-		assert.Equal(t, []any{c.host, c.port, c.ok}, []any{host, port, ok}, c.in)
-	}
 }
 
 // checkLength reads plain digits itself: on any value its verdict must be

@@ -195,3 +195,21 @@ func Fetch(t testing.TB, client *http.Client, method, url string, body io.Reader
 	require.NoError(t, err)
 	return resp, string(data)
 }
+
+// Timeout bounds how long a test waits for a server or a goroutine to do
+// what it must: long enough for a loaded machine, short enough that a hang
+// fails the test instead of the run.
+const Timeout = 10 * time.Second
+
+// Wait returns the next value from ch, or fails the test after [Timeout],
+// naming what it waited for.
+func Wait[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(Timeout):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}

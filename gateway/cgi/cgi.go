@@ -2,7 +2,7 @@
 
 // CGI needs a process with SIGTERM and SIGPIPE: neither js/wasm nor Plan 9.
 
-package gateway
+package cgi
 
 import (
 	"bufio"
@@ -18,18 +18,20 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vial-go/vial/gateway"
 )
 
-// RunCGI serves one request to app as an RFC 3875 CGI program, the
+// Serve serves one request to app as an RFC 3875 CGI program, the
 // analogue of PEP 3333's run_with_cgi: the environ comes from the process
 // environment, the request body from standard input, and the response goes
 // to standard output as a "Status:" line, the header fields and the body.
 // Error text (gateway.errors, and the reasons for refused or failed
 // responses) goes to standard error, which CGI servers write to their log.
 //
-// It is (&CGI{App: app, Context: ctx}).Run() with the process's environment
+// It is (&Server{App: app, Context: ctx}).Serve() with the process's environment
 // and standard files; see [CGI] for what it guarantees. In addition,
-// RunCGI handles two signals for the duration of the request:
+// Serve handles two signals for the duration of the request:
 //
 //   - SIGTERM, which a web server sends when the client has gone away or
 //     it shuts down, cancels gateway.context instead of killing the
@@ -40,15 +42,15 @@ import (
 //     output: the write fails, the response is abandoned and the Body is
 //     closed.
 //
-// RunCGI and [CGI] are not available on js/wasm and Plan 9.
+// Serve and [Server] are not available on js/wasm and Plan 9.
 //
-// RunCGI returns the error that made the response fail, already reported on
+// Serve returns the error that made the response fail, already reported on
 // standard error, or nil. A main function typically ends with:
 //
-//	if err := gateway.RunCGI(app); err != nil {
+//	if err := cgi.Serve(app); err != nil {
 //		os.Exit(1)
 //	}
-func RunCGI(app Application) error {
+func Serve(app gateway.Application) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -62,16 +64,16 @@ func RunCGI(app Application) error {
 		signal.Stop(term)
 		signal.Stop(pipe)
 	}()
-	go cgiWatchTerm(term, done, cancel)
+	go watchTerm(term, done, cancel)
 
-	return (&CGI{App: app, Context: ctx}).Run()
+	return (&Server{App: app, Context: ctx}).Serve()
 }
 
-// cgiTermGrace is how long RunCGI lets the application wind down after a
+// termGrace is how long Serve lets the application wind down after a
 // SIGTERM before the signal takes its default action.
-const cgiTermGrace = 5 * time.Second
+const termGrace = 5 * time.Second
 
-func cgiWatchTerm(term <-chan os.Signal, done <-chan struct{}, cancel context.CancelFunc) {
+func watchTerm(term <-chan os.Signal, done <-chan struct{}, cancel context.CancelFunc) {
 	var sig os.Signal
 	select {
 	case sig = <-term:
@@ -79,7 +81,7 @@ func cgiWatchTerm(term <-chan os.Signal, done <-chan struct{}, cancel context.Ca
 	case <-done:
 		return
 	}
-	t := time.NewTimer(cgiTermGrace)
+	t := time.NewTimer(termGrace)
 	defer t.Stop()
 	select {
 	case <-done:
@@ -91,14 +93,14 @@ func cgiWatchTerm(term <-chan os.Signal, done <-chan struct{}, cancel context.Ca
 	}
 }
 
-// CGI serves one request to an [Application] over the CGI protocol (RFC
-// 3875). [RunCGI] is the usual way to use it; the struct form lets the
+// A Server serves one request to an [gateway.Application] over the CGI
+// protocol (RFC 3875). [Serve] is the usual way to use it; the struct form lets the
 // environment and the standard files be supplied, for tests or for a
 // program that has already consumed part of its environment.
 //
 // The environ: REQUEST_METHOD, SCRIPT_NAME, PATH_INFO, QUERY_STRING,
 // CONTENT_TYPE, CONTENT_LENGTH, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL,
-// REMOTE_ADDR, REMOTE_PORT and REQUEST_URI fill the [Environ]'s fields
+// REMOTE_ADDR, REMOTE_PORT and REQUEST_URI fill the [gateway.Environ]'s fields
 // (REQUEST_URI is rebuilt from the path and query when the server does not
 // set it); HTTP_HOST is Host and the other HTTP_* variables are Header
 // (HTTP_USER_AGENT is "User-Agent"); gateway.url_scheme is "https" when
@@ -112,7 +114,7 @@ func cgiWatchTerm(term <-chan os.Signal, done <-chan struct{}, cancel context.Ca
 // gateway.errors is standard error. gateway.multithread is false,
 // gateway.multiprocess and gateway.run_once are true.
 //
-// The response follows the rules of [Handler]:
+// The response follows the rules of [gateway.Handler]:
 //
 //   - "Status: NNN Reason", the header fields in the application's order
 //     (repeated names kept) and a blank line are written lazily: with the
@@ -120,10 +122,10 @@ func cgiWatchTerm(term <-chan os.Signal, done <-chan struct{}, cancel context.Ca
 //     or at the end of an empty body. Until then start may be called again
 //     with excInfo to replace them.
 //   - The header fields are the application's. The server adds none but
-//     the Content-Length of a body of known length ([Bytes], [Strings]);
+//     the Content-Length of a body of known length ([gateway.Bytes], [gateway.Strings]);
 //     in particular no Content-Type, which RFC 3875 asks of the script when
 //     there is a body: that is the application's to set.
-//   - A status or header that [CheckResponse] refuses is never written: the
+//   - A status or header that [gateway.CheckResponse] refuses is never written: the
 //     response is a plain "Status: 500", the reason on standard error, and
 //     the body is not run. A panic in the application or its Body, a Body
 //     that ends with an error, a missing call to start, and a body shorter
@@ -144,9 +146,9 @@ func cgiWatchTerm(term <-chan os.Signal, done <-chan struct{}, cancel context.Ca
 //     only if the application has not called start yet, and only until it
 //     has and produced its first chunk; a body of known length gets its
 //     Content-Length, as the GET would.
-type CGI struct {
+type Server struct {
 	// App is the application to run.
-	App Application
+	App gateway.Application
 
 	// Env holds the CGI variables, "NAME=value"; for a name given more
 	// than once the first wins, as with [os.Getenv]. Nil means
@@ -168,9 +170,9 @@ type CGI struct {
 	Context context.Context
 }
 
-// Run serves the request. It returns the error that made the response
+// Serve serves the request. It returns the error that made the response
 // fail, after reporting it on Stderr, or nil.
-func (c *CGI) Run() error {
+func (c *Server) Serve() error {
 	vars := c.Env
 	if vars == nil {
 		vars = os.Environ()
@@ -186,10 +188,10 @@ func (c *CGI) Run() error {
 		stderr = os.Stderr
 	}
 
-	r := &cgiResponse{out: bufio.NewWriterSize(stdout, cgiBufferSize), raw: stdout, errs: stderr}
-	r.bind(r)
-	r.chunkWrites = true
-	if err := cgiFillEnviron(&r.env, vars, stdin); err != nil {
+	r := &response{out: bufio.NewWriterSize(stdout, bufferSize), raw: stdout, errs: stderr}
+	r.Bind(r)
+	r.ChunkWrites = true
+	if err := fillEnviron(&r.env, vars, stdin); err != nil {
 		fmt.Fprintln(stderr, err)
 		return err
 	}
@@ -199,10 +201,11 @@ func (c *CGI) Run() error {
 		ctx = context.Background()
 	}
 	r.env.SetContext(ctx)
-	err := r.serve(c.App)
-	if err == errGone {
-		// Standard output failed, or the context was cancelled: say which.
-		err = fmt.Errorf("gateway: cgi: the response was cut short: %w", r.gone)
+	err := r.Serve(c.App, &r.env)
+	if errors.Is(err, gateway.ErrClientGone) {
+		// Standard output failed, or the context was cancelled: the error
+		// says which.
+		err = fmt.Errorf("gateway: cgi: the response was cut short: %w", err)
 	}
 	if err != nil {
 		r.fail(err)
@@ -210,14 +213,14 @@ func (c *CGI) Run() error {
 	return err
 }
 
-const cgiBufferSize = 8 << 10
+const bufferSize = 8 << 10
 
-// errCGINotCGI is returned by Run when the environment has no
+// errNotCGI is returned by Run when the environment has no
 // REQUEST_METHOD: the program was not started by a CGI server.
-var errCGINotCGI = errors.New("gateway: cgi: no REQUEST_METHOD in the environment: not started by a CGI server")
+var errNotCGI = errors.New("gateway: cgi: no REQUEST_METHOD in the environment: not started by a CGI server")
 
-// cgiFillEnviron builds the environ from the CGI variables.
-func cgiFillEnviron(e *Environ, vars []string, stdin io.Reader) error {
+// fillEnviron builds the environ from the CGI variables.
+func fillEnviron(e *gateway.Environ, vars []string, stdin io.Reader) error {
 	seen := make(map[string]bool, len(vars))
 	e.Header = make(http.Header)
 	var https, requestScheme string
@@ -239,18 +242,10 @@ func cgiFillEnviron(e *Environ, vars []string, stdin io.Reader) error {
 		case k == "REQUEST_SCHEME":
 			requestScheme = v
 		}
-		if p := e.stringField(k); p != nil {
-			*p = v
-			continue
-		}
-		if name, ok := headerName(k); ok {
-			e.Header[name] = []string{v}
-			continue
-		}
-		e.Set(k, v)
+		e.Set(k, v) // a typed field, a header for HTTP_*, else an extension
 	}
 	if e.Method == "" {
-		return errCGINotCGI
+		return errNotCGI
 	}
 
 	e.URLScheme = "http"
@@ -289,9 +284,9 @@ func cgiFillEnviron(e *Environ, vars []string, stdin io.Reader) error {
 	default:
 		n, err := strconv.ParseInt(e.ContentLength, 10, 64)
 		if err != nil || n < 0 {
-			e.Input = cgiErrReader{fmt.Errorf("gateway: cgi: invalid CONTENT_LENGTH %q", e.ContentLength)}
+			e.Input = errReader{fmt.Errorf("gateway: cgi: invalid CONTENT_LENGTH %q", e.ContentLength)}
 		} else {
-			e.Input = &cgiInput{r: stdin, total: n, left: n}
+			e.Input = &bodyInput{r: stdin, total: n, left: n}
 		}
 		e.Header["Content-Length"] = []string{e.ContentLength}
 	}
@@ -301,14 +296,14 @@ func cgiFillEnviron(e *Environ, vars []string, stdin io.Reader) error {
 	return nil
 }
 
-// cgiInput reads the request body from standard input: CONTENT_LENGTH
+// bodyInput reads the request body from standard input: CONTENT_LENGTH
 // bytes and not one more, the server may keep stdin open after them.
-type cgiInput struct {
+type bodyInput struct {
 	r           io.Reader
 	total, left int64
 }
 
-func (in *cgiInput) Read(p []byte) (int, error) {
+func (in *bodyInput) Read(p []byte) (int, error) {
 	if in.left <= 0 {
 		return 0, io.EOF
 	}
@@ -328,15 +323,16 @@ func (in *cgiInput) Read(p []byte) (int, error) {
 	return n, err
 }
 
-type cgiErrReader struct{ err error }
+type errReader struct{ err error }
 
-func (r cgiErrReader) Read([]byte) (int, error) { return 0, r.err }
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
-// cgiResponse is the one request a CGI process serves: the shared
+// response is the one request a CGI process serves: the shared
 // response, on the wire of standard output. Each write of the body is a
 // chunk, flushed before the next (chunkWrites).
-type cgiResponse struct {
-	response
+type response struct {
+	gateway.Exchange
+	env  gateway.Environ
 	out  *bufio.Writer // standard output, flushed after each chunk
 	raw  io.Writer     // standard output itself, for a file body's fast path
 	errs io.Writer
@@ -346,7 +342,7 @@ type cgiResponse struct {
 // next flush sends them. They are the application's: no Content-Type is
 // added (RFC 3875 asks the script for one when there is a body, so that is
 // the application's to set).
-func (r *cgiResponse) writeHeader(status string, _ int, headers Headers, length int64) {
+func (r *response) WriteHeader(status string, _ int, headers gateway.Headers, length int64) {
 	w := r.out
 	w.WriteString("Status: ")
 	w.WriteString(status)
@@ -365,41 +361,42 @@ func (r *cgiResponse) writeHeader(status string, _ int, headers Headers, length 
 	w.WriteString("\r\n")
 }
 
-// writeBody writes p to the buffer. The body of a HEAD response is not
+// WriteBody writes p to the buffer. The body of a HEAD response is not
 // sent (RFC 3875 4.3.2): it is dropped here, as net/http drops it for an
 // HTTPHandler.
-func (r *cgiResponse) writeBody(p []byte) (int, error) {
-	if r.head {
+func (r *response) WriteBody(p []byte) (int, error) {
+	if r.env.Method == http.MethodHead {
 		return len(p), nil
 	}
 	return r.out.Write(p)
 }
 
-func (r *cgiResponse) flushOut() error { return r.out.Flush() }
+// Flush sends the buffer to standard output.
+func (r *response) Flush() error { return r.out.Flush() }
 
-// readerFrom returns standard output past its buffer, where the platform
+// ReaderFrom returns standard output past its buffer, where the platform
 // can copy a file in the kernel.
-func (r *cgiResponse) readerFrom() io.ReaderFrom { return cgiStdout{r} }
+func (r *response) ReaderFrom() io.ReaderFrom { return stdout{r} }
 
-// cgiStdout is standard output past its buffer.
-type cgiStdout struct{ r *cgiResponse }
+// stdout is standard output past its buffer.
+type stdout struct{ r *response }
 
 // ReadFrom flushes what is buffered, then copies src to standard output.
-func (o cgiStdout) ReadFrom(src io.Reader) (int64, error) {
+func (o stdout) ReadFrom(src io.Reader) (int64, error) {
 	if err := o.r.out.Flush(); err != nil {
 		return 0, err
 	}
 	return io.Copy(o.r.raw, src)
 }
 
-// knownLength gives every body of known length its Content-Length, so that
+// KnownLength gives every body of known length its Content-Length, so that
 // the CGI server need not use chunked encoding and the client can tell a
 // complete response from a cut one.
-func (r *cgiResponse) knownLength(body Body, _ bool) int64 { return BodyLen(body) }
+func (r *response) KnownLength(body gateway.Body, _ bool) int64 { return gateway.BodyLen(body) }
 
-// finish flushes standard output: the headers of an empty body, or the
+// Finish flushes standard output: the headers of an empty body, or the
 // end of a body cut at its Content-Length, may still be in the buffer.
-func (r *cgiResponse) finish() error {
+func (r *response) Finish() error {
 	// Flush even when the context has ended: a complete body still goes
 	// out whole. A failed write sticks to the buffer and shows here.
 	if err := r.out.Flush(); err != nil {
@@ -408,31 +405,23 @@ func (r *cgiResponse) finish() error {
 	return nil
 }
 
-func (r *cgiResponse) logf(format string, args ...any) {
+// Logf writes one line to standard error, naming the request.
+func (r *response) Logf(format string, args ...any) {
 	fmt.Fprintf(r.errs, "gateway: cgi: %s %s: %s\n", r.env.Method, r.env.RequestURI, fmt.Sprintf(format, args...))
 }
 
 // fail reports a failed response on standard error and answers it with a
 // 500 if nothing went out yet. Once the headers are out the response cannot
 // be replaced: the output stops where it is.
-func (r *cgiResponse) fail(err error) {
-	var pe *panicError
-	if errors.As(err, &pe) {
-		r.logf("panic: %v\n%s", pe.value, pe.stack)
+func (r *response) fail(err error) {
+	if pe, ok := errors.AsType[*gateway.PanicError](err); ok {
+		r.Logf("panic: %v\n%s", pe.Value, pe.Stack)
 	} else {
-		r.logf("%v", err)
+		r.Logf("%v", err)
 	}
-	if r.sent {
+	if r.Sent() {
 		_ = r.out.Flush() // a no-op if stdout has failed: bufio keeps the error
 		return
 	}
-	w := r.out
-	w.WriteString("Status: 500 Internal Server Error\r\n")
-	w.WriteString("Content-Type: text/plain; charset=utf-8\r\n")
-	w.WriteString("Content-Length: " + strconv.Itoa(len(internalErrorBody)) + "\r\n")
-	w.WriteString("X-Content-Type-Options: nosniff\r\n\r\n")
-	if !r.head {
-		w.WriteString(internalErrorBody)
-	}
-	_ = w.Flush() // Run reports the error that ended the request; stdout's failing adds nothing
+	r.SendInternalError()
 }

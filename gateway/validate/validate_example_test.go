@@ -1,4 +1,4 @@
-package gateway_test
+package validate_test
 
 import (
 	"fmt"
@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/validate"
 )
 
 // Validate stands between the server and the application. Here the
 // application tries to split the response with a CR LF in a header value:
 // the violation panics out of start, and the server answers 500 and logs
 // the rule that was broken.
-func ExampleValidate() {
+func ExampleWrap() {
 	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", gateway.Headers{
 			{Name: "Content-Type", Value: "text/plain"},
@@ -23,7 +24,7 @@ func ExampleValidate() {
 	})
 
 	var logged strings.Builder
-	h := &gateway.HTTPHandler{App: gateway.Validate(app), ErrorLog: log.New(&logged, "", 0)}
+	h := &gateway.HTTPHandler{App: validate.Wrap(app), ErrorLog: log.New(&logged, "", 0)}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 
@@ -32,23 +33,23 @@ func ExampleValidate() {
 	fmt.Println(first)
 	// Output:
 	// 500
-	// gateway: GET /: gateway.Validate: application broke start_response rule 2: header values must hold no CR or LF: header "X-Note": "line1\r\nline2"
+	// gateway: GET /: validate: application broke start_response rule 2: header values must hold no CR or LF: header "X-Note": "line1\r\nline2"
 }
 
 // ValidateWith reports violations instead of panicking, and lets the
 // request go on as it would without the check: here the application sends a
 // body without saying what it is.
-func ExampleValidateWith() {
+func ExampleWrapWith() {
 	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", nil)
 		return gateway.Strings("what am I?")
 	})
 
-	report := func(v *gateway.Violation) {
+	report := func(v *validate.Violation) {
 		fmt.Printf("%s broke %q:\n%s\n", v.Side, v.Rule, v.Detail)
 	}
 	rec := httptest.NewRecorder()
-	gateway.Handler(gateway.ValidateWith(app, report)).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	gateway.Handler(validate.WrapWith(app, report)).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	fmt.Println(rec.Code, rec.Body.String())
 	// Output:
 	// application broke "start_response (as wsgiref.validate): a response with a body has a Content-Type":

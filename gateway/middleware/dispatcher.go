@@ -1,9 +1,11 @@
-package gateway
+package middleware
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/vial-go/vial/gateway"
 )
 
 // Dispatcher returns an Application that mounts applications under path
@@ -25,11 +27,11 @@ import (
 // application must be non-nil. A key or application that breaks this is a
 // setup mistake, so Dispatcher panics, naming it, as [regexp.MustCompile]
 // does. mounts is copied: changing it later does not affect the Dispatcher.
-func Dispatcher(app Application, mounts map[string]Application) Application {
+func Dispatcher(app gateway.Application, mounts map[string]gateway.Application) gateway.Application {
 	if app == nil {
 		panic("gateway: Dispatcher: the fallback application is nil")
 	}
-	d := &dispatcher{app: app, mounts: make(map[string]Application, len(mounts))}
+	d := &dispatcher{app: app, mounts: make(map[string]gateway.Application, len(mounts))}
 	for prefix, mounted := range mounts {
 		switch {
 		case !strings.HasPrefix(prefix, "/"):
@@ -45,13 +47,13 @@ func Dispatcher(app Application, mounts map[string]Application) Application {
 }
 
 type dispatcher struct {
-	app    Application
-	mounts map[string]Application
+	app    gateway.Application
+	mounts map[string]gateway.Application
 }
 
 // ServeGateway routes the request to the application of the longest
 // matching mount point, or to the fallback.
-func (d *dispatcher) ServeGateway(env *Environ, start StartResponse) Body {
+func (d *dispatcher) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 	if prefix, mounted, ok := d.match(env.PathInfo); ok {
 		env.ScriptName += prefix
 		env.PathInfo = env.PathInfo[len(prefix):]
@@ -63,7 +65,7 @@ func (d *dispatcher) ServeGateway(env *Environ, start StartResponse) Body {
 // match finds the longest mount point that is path itself or a prefix of
 // it followed by "/". It tries path, then path cut before each "/" from the
 // right, so the first hit is the longest; the lookups do not allocate.
-func (d *dispatcher) match(path string) (string, Application, bool) {
+func (d *dispatcher) match(path string) (string, gateway.Application, bool) {
 	if len(d.mounts) == 0 {
 		return "", nil, false
 	}

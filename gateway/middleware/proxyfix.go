@@ -1,4 +1,4 @@
-package gateway
+package middleware
 
 import (
 	"fmt"
@@ -6,6 +6,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/internal/hostport"
+	"github.com/vial-go/vial/gateway/internal/httpsyntax"
 )
 
 // ProxyFixOptions says how many proxies in front of the application set
@@ -77,7 +81,7 @@ type ProxyFixOrig struct {
 // Trust only what your proxies set: with more trusted proxies than there
 // are, a client can choose its own address. A negative count is a setup
 // mistake and panics.
-func ProxyFix(app Application, opts ProxyFixOptions) Application {
+func ProxyFix(app gateway.Application, opts ProxyFixOptions) gateway.Application {
 	if app == nil {
 		panic("gateway: ProxyFix: the application is nil")
 	}
@@ -93,12 +97,12 @@ func ProxyFix(app Application, opts ProxyFixOptions) Application {
 }
 
 type proxyFix struct {
-	app  Application
+	app  gateway.Application
 	opts ProxyFixOptions
 }
 
 // ServeGateway fixes the environ, then calls the application.
-func (p *proxyFix) ServeGateway(env *Environ, start StartResponse) Body {
+func (p *proxyFix) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 	env.Set(KeyProxyFixOrig, ProxyFixOrig{
 		RemoteAddr: env.RemoteAddr,
 		RemotePort: env.RemotePort,
@@ -124,15 +128,15 @@ func (p *proxyFix) ServeGateway(env *Environ, start StartResponse) Body {
 		if name, port, ok := proxyFixParseHost(v); ok {
 			env.Host, env.ServerName, env.ServerPort = v, name, port
 			if port == "" {
-				env.ServerPort = defaultPort(env.URLScheme)
+				env.ServerPort = hostport.DefaultPort(env.URLScheme)
 			}
 		}
 	}
 	if v, ok := proxyFixValue(env, "X-Forwarded-Port", p.opts.Port); ok {
 		if proxyFixValidPort(v) {
 			if name, _, ok := proxyFixParseHost(env.Host); ok {
-				env.Host = bracketHost(name)
-				if v != defaultPort(env.URLScheme) {
+				env.Host = hostport.Bracket(name)
+				if v != hostport.DefaultPort(env.URLScheme) {
 					env.Host += ":" + v
 				}
 			}
@@ -150,7 +154,7 @@ func (p *proxyFix) ServeGateway(env *Environ, start StartResponse) Body {
 // proxyFixValue returns the value trusted values from the right of the
 // comma-separated list in header name's lines, or false when trusted is
 // zero or there are fewer values than that.
-func proxyFixValue(env *Environ, name string, trusted int) (string, bool) {
+func proxyFixValue(env *gateway.Environ, name string, trusted int) (string, bool) {
 	if trusted <= 0 {
 		return "", false
 	}
@@ -242,7 +246,7 @@ func proxyFixValidName(s string) bool {
 
 // proxyFixValidPort reports whether s is a decimal port from 1 to 65535.
 func proxyFixValidPort(s string) bool {
-	if len(s) > 5 || !isDigits(s) {
+	if len(s) > 5 || !httpsyntax.IsDigits(s) {
 		return false
 	}
 	n, err := strconv.Atoi(s)
@@ -269,20 +273,4 @@ func proxyFixParsePrefix(v string) (string, bool) {
 		}
 	}
 	return strings.TrimRight(p, "/"), true
-}
-
-// defaultPort is the port a URL of scheme leaves out.
-func defaultPort(scheme string) string {
-	if scheme == "https" {
-		return "443"
-	}
-	return "80"
-}
-
-// bracketHost puts an IPv6 address in brackets, as a URL's host has it.
-func bracketHost(name string) string {
-	if strings.IndexByte(name, ':') >= 0 {
-		return "[" + name + "]"
-	}
-	return name
 }

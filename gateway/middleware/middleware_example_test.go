@@ -1,4 +1,4 @@
-package gateway_test
+package middleware_test
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/middleware"
 )
 
 // mwExampleGet fetches url and prints the status and the body.
@@ -32,7 +33,7 @@ func ExampleDispatcher() {
 			return gateway.Strings(fmt.Sprintf("%s SCRIPT_NAME=%q PATH_INFO=%q", name, env.ScriptName, env.PathInfo))
 		})
 	}
-	app := gateway.Dispatcher(show("site"), map[string]gateway.Application{
+	app := middleware.Dispatcher(show("site"), map[string]gateway.Application{
 		"/api": show("api"),
 	})
 
@@ -53,11 +54,11 @@ func ExampleDispatcher() {
 // value the client forged on the left of X-Forwarded-For is ignored.
 func ExampleProxyFix() {
 	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
-		orig := env.Get(gateway.KeyProxyFixOrig).(gateway.ProxyFixOrig)
+		orig := env.Get(middleware.KeyProxyFixOrig).(middleware.ProxyFixOrig)
 		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return gateway.Strings(env.RemoteAddr, " ", env.URLScheme, " (proxy ", orig.RemoteAddr, ")")
 	})
-	fixed := gateway.ProxyFix(app, gateway.ProxyFixOptions{For: 1, Proto: 1})
+	fixed := middleware.ProxyFix(app, middleware.ProxyFixOptions{For: 1, Proto: 1})
 
 	srv := httptest.NewServer(gateway.Handler(fixed))
 	defer srv.Close()
@@ -85,7 +86,7 @@ func ExampleSharedData() {
 		start("404 Not Found", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return gateway.Strings("no page at ", env.PathInfo)
 	})
-	app := gateway.SharedData(site, "/static", dir)
+	app := middleware.SharedData(site, "/static", dir)
 
 	srv := httptest.NewServer(gateway.Handler(app))
 	defer srv.Close()

@@ -1,4 +1,4 @@
-package gateway_test
+package simpleserver_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/simpleserver"
+	"github.com/vial-go/vial/internal/testutil"
 )
 
 // MakeServer binds at once; ServeForever serves until Shutdown.
@@ -22,7 +24,7 @@ func ExampleMakeServer() {
 		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return gateway.Strings("Hello from ", env.PathInfo, "\n")
 	})
-	srv, err := gateway.MakeServer("127.0.0.1", 0, hello) // port 0: any free port
+	srv, err := simpleserver.MakeServer("127.0.0.1", 0, hello) // port 0: any free port
 	if err != nil {
 		panic(err)
 	}
@@ -46,11 +48,11 @@ func ExampleMakeServer() {
 	// ServeForever returned <nil>
 }
 
-// hMakeServer starts a SimpleServer on a free loopback port and returns it
+// hMakeServer starts a Server on a free loopback port and returns it
 // with the channel ServeForever's result arrives on.
-func hMakeServer(t *testing.T, app gateway.Application) (*gateway.SimpleServer, <-chan error) {
+func hMakeServer(t *testing.T, app gateway.Application) (*simpleserver.Server, <-chan error) {
 	t.Helper()
-	srv, err := gateway.MakeServer("127.0.0.1", 0, app)
+	srv, err := simpleserver.MakeServer("127.0.0.1", 0, app)
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeForever() }()
@@ -63,7 +65,7 @@ func TestMakeServerServes(t *testing.T) {
 		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return gateway.Strings(env.Method, " ", env.PathInfo, " ", strconv.FormatBool(env.Multithread))
 	}))
-	resp, got, err := hGet(t, "http://"+srv.Addr()+"/path")
+	resp, got, err := get(t, "http://"+srv.Addr()+"/path")
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, "GET /path true", string(got))
@@ -80,24 +82,24 @@ func TestMakeServerPortZero(t *testing.T) {
 	n, err := strconv.Atoi(port)
 	require.NoError(t, err)
 	assert.NotZero(t, n, "the real port, not 0")
-	_, got, err := hGet(t, "http://"+srv.Addr()+"/")
+	_, got, err := get(t, "http://"+srv.Addr()+"/")
 	require.NoError(t, err)
 	assert.Equal(t, port, string(got))
 
 	// The port is bound as soon as MakeServer returns: taking it again fails.
-	_, err = gateway.MakeServer("127.0.0.1", n, gateway.AppFunc(nil))
+	_, err = simpleserver.MakeServer("127.0.0.1", n, gateway.AppFunc(nil))
 	assert.Error(t, err)
 }
 
 func TestMakeServerBindsBeforeServing(t *testing.T) {
-	srv, err := gateway.MakeServer("127.0.0.1", 0, gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	srv, err := simpleserver.MakeServer("127.0.0.1", 0, gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", nil)
 		return gateway.Strings("late")
 	}))
 	require.NoError(t, err)
 	defer srv.Close()
 	// A client can connect before ServeForever: the listener queues it.
-	conn, err := net.DialTimeout("tcp", srv.Addr(), hTimeout)
+	conn, err := net.DialTimeout("tcp", srv.Addr(), testutil.Timeout)
 	require.NoError(t, err)
 	conn.Close()
 
@@ -110,13 +112,13 @@ func TestMakeServerBindsBeforeServing(t *testing.T) {
 
 func TestMakeServerErrors(t *testing.T) {
 	app := gateway.AppFunc(func(*gateway.Environ, gateway.StartResponse) gateway.Body { return gateway.NoBody })
-	_, err := gateway.MakeServer("127.0.0.1", 0, nil)
+	_, err := simpleserver.MakeServer("127.0.0.1", 0, nil)
 	assert.Error(t, err)
-	_, err = gateway.MakeServer("127.0.0.1", -1, app)
+	_, err = simpleserver.MakeServer("127.0.0.1", -1, app)
 	assert.Error(t, err)
-	_, err = gateway.MakeServer("127.0.0.1", 70000, app)
+	_, err = simpleserver.MakeServer("127.0.0.1", 70000, app)
 	assert.Error(t, err)
-	_, err = gateway.MakeServer("not a host name!", 0, app)
+	_, err = simpleserver.MakeServer("not a host name!", 0, app)
 	assert.Error(t, err)
 }
 
@@ -145,17 +147,17 @@ func TestMakeServerShutdownIsGraceful(t *testing.T) {
 		resp.Body.Close()
 		got <- result{string(b), err}
 	}()
-	hWait(t, inFlight, "the request")
+	testutil.Wait(t, inFlight, "the request")
 
 	shutdown := make(chan error, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), hTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
 		defer cancel()
 		shutdown <- srv.Shutdown(ctx)
 	}()
 	// ServeForever returns as soon as the listener is closed; Shutdown
 	// itself waits for the request in flight.
-	assert.NoError(t, hWait(t, done, "ServeForever to return"))
+	assert.NoError(t, testutil.Wait(t, done, "ServeForever to return"))
 	select {
 	case err := <-shutdown:
 		t.Fatalf("Shutdown returned (%v) with a request in flight", err)
@@ -166,10 +168,10 @@ func TestMakeServerShutdownIsGraceful(t *testing.T) {
 	assert.Error(t, err, "the listener is closed")
 
 	close(release)
-	r := hWait(t, got, "the response")
+	r := testutil.Wait(t, got, "the response")
 	require.NoError(t, r.err)
 	assert.Equal(t, "finished", r.body, "the request in flight finished")
-	assert.NoError(t, hWait(t, shutdown, "Shutdown"))
+	assert.NoError(t, testutil.Wait(t, shutdown, "Shutdown"))
 }
 
 func TestMakeServerClose(t *testing.T) {
@@ -177,10 +179,10 @@ func TestMakeServerClose(t *testing.T) {
 		start("200 OK", nil)
 		return gateway.NoBody
 	}))
-	_, _, err := hGet(t, "http://"+srv.Addr()+"/")
+	_, _, err := get(t, "http://"+srv.Addr()+"/")
 	require.NoError(t, err)
 	require.NoError(t, srv.Close())
-	assert.NoError(t, hWait(t, done, "ServeForever to return"))
+	assert.NoError(t, testutil.Wait(t, done, "ServeForever to return"))
 }
 
 func TestMakeServerShutdownDeadlineStopsStreams(t *testing.T) {
@@ -208,8 +210,21 @@ func TestMakeServerShutdownDeadlineStopsStreams(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	assert.ErrorIs(t, srv.Shutdown(ctx), context.DeadlineExceeded, "the stream never ends by itself")
-	assert.NoError(t, hWait(t, done, "ServeForever to return"))
-	assert.ErrorIs(t, hWait(t, stopped, "the stream to stop"), context.Canceled)
+	assert.NoError(t, testutil.Wait(t, done, "ServeForever to return"))
+	assert.ErrorIs(t, testutil.Wait(t, stopped, "the stream to stop"), context.Canceled)
 	_, err = io.Copy(io.Discard, resp.Body)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the cut stream is not passed off as complete")
+}
+
+// get sends a GET for url and reads the whole response.
+func get(t *testing.T, url string) (*http.Response, []byte, error) {
+	t.Helper()
+	client := &http.Client{Timeout: testutil.Timeout}
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
 }

@@ -1,4 +1,4 @@
-package gateway_test
+package validate_test
 
 import (
 	"bufio"
@@ -26,6 +26,8 @@ import (
 	"github.com/vial-go/vial/internal/testutil"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/cgi"
+	"github.com/vial-go/vial/gateway/validate"
 )
 
 // vEnv returns the environ a correct server builds for GET /.
@@ -66,7 +68,7 @@ func (s *vServer) write(p []byte) error {
 }
 
 // serve runs app for env and returns the Violation it panicked with, if any.
-func (s *vServer) serve(app gateway.Application, env *gateway.Environ) *gateway.Violation {
+func (s *vServer) serve(app gateway.Application, env *gateway.Environ) *validate.Violation {
 	return vCatch(func() {
 		body := app.ServeGateway(env, s.start)
 		defer body.Close()
@@ -83,11 +85,11 @@ func (s *vServer) serve(app gateway.Application, env *gateway.Environ) *gateway.
 	})
 }
 
-// vCatch runs f and returns the *gateway.Violation it panicked with, or nil.
-func vCatch(f func()) (viol *gateway.Violation) {
+// vCatch runs f and returns the *validate.Violation it panicked with, or nil.
+func vCatch(f func()) (viol *validate.Violation) {
 	defer func() {
 		if r := recover(); r != nil {
-			v, ok := r.(*gateway.Violation)
+			v, ok := r.(*validate.Violation)
 			if !ok {
 				panic(r)
 			}
@@ -101,19 +103,19 @@ func vCatch(f func()) (viol *gateway.Violation) {
 // vCollector gathers the violations ValidateWith reports.
 type vCollector struct {
 	mu   sync.Mutex
-	list []*gateway.Violation
+	list []*validate.Violation
 }
 
-func (c *vCollector) report(v *gateway.Violation) {
+func (c *vCollector) report(v *validate.Violation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.list = append(c.list, v)
 }
 
-func (c *vCollector) all() []*gateway.Violation {
+func (c *vCollector) all() []*validate.Violation {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]*gateway.Violation(nil), c.list...)
+	return append([]*validate.Violation(nil), c.list...)
 }
 
 var vText = gateway.Headers{{Name: "Content-Type", Value: "text/plain"}}
@@ -146,7 +148,7 @@ func TestValidateApplicationRules(t *testing.T) {
 	cases := []struct {
 		name   string
 		app    app
-		rule   string
+		rule   gateway.Rule
 		detail string
 		err    error // errors.Is target, if any
 	}{
@@ -178,74 +180,74 @@ func TestValidateApplicationRules(t *testing.T) {
 			start("200 OK", vText)
 			start("404 Not Found", vText)
 			return gateway.NoBody
-		}, gateway.RuleStartTwice, `start("404 Not Found") called after start("200 OK")`, gateway.ErrStartTwice},
+		}, validate.RuleStartTwice, `start("404 Not Found") called after start("200 OK")`, gateway.ErrStartTwice},
 		{"start twice with a nil excInfo", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			start("500 Internal Server Error", vText, nil)
 			return gateway.NoBody
-		}, gateway.RuleStartTwice, "without excInfo", gateway.ErrStartTwice},
+		}, validate.RuleStartTwice, "without excInfo", gateway.ErrStartTwice},
 		{"chunk before start", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			return gateway.Strings("early")
-		}, gateway.RuleNoStart, "yield of 5 bytes before start", gateway.ErrNoStart},
+		}, validate.RuleNoStart, "yield of 5 bytes before start", gateway.ErrNoStart},
 		{"body ends without start", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			return gateway.NoBody
-		}, gateway.RuleNoStart, "ended without a call to start", gateway.ErrNoStart},
+		}, validate.RuleNoStart, "ended without a call to start", gateway.ErrNoStart},
 		{"nil body", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return nil
-		}, gateway.RuleNilBody, "nil Body", nil},
+		}, validate.RuleNilBody, "nil Body", nil},
 		{"body for 204", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("204 No Content", vText)
 			return gateway.Strings("", "x")
-		}, gateway.RuleNoBodyStatus, `yield of 1 bytes for status "204 No Content"`, nil},
+		}, validate.RuleNoBodyStatus, `yield of 1 bytes for status "204 No Content"`, nil},
 		{"body for 304", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("304 Not Modified", nil)
 			return gateway.Strings("x")
-		}, gateway.RuleNoBodyStatus, `"304 Not Modified"`, nil},
+		}, validate.RuleNoBodyStatus, `"304 Not Modified"`, nil},
 		{"body for 1xx", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("103 Early Hints", nil)
 			start("103 Early Hints", nil, errors.New("again")) // allowed: excInfo
 			return gateway.Strings("x")
-		}, gateway.RuleNoBodyStatus, `"103 Early Hints"`, nil},
+		}, validate.RuleNoBodyStatus, `"103 Early Hints"`, nil},
 		{"write for 304", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			_ = start("304 Not Modified", nil)([]byte("x"))
 			return gateway.NoBody
-		}, gateway.RuleNoBodyStatus, "write of 1 bytes", nil},
+		}, validate.RuleNoBodyStatus, "write of 1 bytes", nil},
 		{"no Content-Type", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("X-A", "1"))
 			return gateway.Strings("hello")
-		}, gateway.RuleContentType, `status "200 OK", whose headers have no Content-Type`, nil},
+		}, validate.RuleContentType, `status "200 OK", whose headers have no Content-Type`, nil},
 		{"longer than Content-Length", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", "3"))
 			return gateway.Strings("ab", "cd")
-		}, gateway.RuleLengthOver, "yield of 2 bytes after 2 takes the body past its Content-Length 3", nil},
+		}, validate.RuleLengthOver, "yield of 2 bytes after 2 takes the body past its Content-Length 3", nil},
 		{"write longer than Content-Length", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			write := start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", "1"))
 			write([]byte("ab"))
 			return gateway.NoBody
-		}, gateway.RuleLengthOver, "write of 2 bytes after 0", nil},
+		}, validate.RuleLengthOver, "write of 2 bytes after 0", nil},
 		{"shorter than Content-Length", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", "10"))
 			return gateway.Strings("ab", "cd")
-		}, gateway.RuleLengthShort, "ended after 4 bytes of its Content-Length 10", gateway.ErrShortBody},
+		}, validate.RuleLengthShort, "ended after 4 bytes of its Content-Length 10", gateway.ErrShortBody},
 		{"chunks and write shorter than Content-Length", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", "4"))([]byte("a"))
 			return gateway.Strings("b")
-		}, gateway.RuleLengthShort, "after 2 bytes", gateway.ErrShortBody},
+		}, validate.RuleLengthShort, "after 2 bytes", gateway.ErrShortBody},
 		{"Len lies", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return &vSliceBody{chunks: []string{"abc"}, n: 10}
-		}, gateway.RuleBodyLen, "Len() was 10, the chunks held 3 bytes", nil},
+		}, validate.RuleBodyLen, "Len() was 10, the chunks held 3 bytes", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var s vServer
-			viol := s.serve(gateway.Validate(gateway.AppFunc(tc.app)), vEnv())
+			viol := s.serve(validate.Wrap(gateway.AppFunc(tc.app)), vEnv())
 			require.NotNil(t, viol, "no violation")
 			assert.Equal(t, tc.rule, viol.Rule)
-			assert.Equal(t, gateway.SideApplication, viol.Side)
+			assert.Equal(t, validate.SideApplication, viol.Side)
 			assert.Contains(t, viol.Detail, tc.detail)
-			assert.Contains(t, viol.Error(), "gateway.Validate: application broke "+tc.rule+": ")
+			assert.Contains(t, viol.Error(), "validate: application broke "+tc.rule+": ")
 			if tc.err != nil {
 				assert.ErrorIs(t, viol, tc.err)
 			}
@@ -255,7 +257,7 @@ func TestValidateApplicationRules(t *testing.T) {
 			var s2 vServer
 			require.NotPanics(t, func() {
 				_ = vCatch(func() { // the server's own checks may still panic (start twice)
-					body := gateway.ValidateWith(gateway.AppFunc(tc.app), c.report).ServeGateway(vEnv(), s2.start)
+					body := validate.WrapWith(gateway.AppFunc(tc.app), c.report).ServeGateway(vEnv(), s2.start)
 					if body != nil {
 						defer body.Close()
 						body.Chunks(func([]byte) bool { return true })
@@ -275,9 +277,9 @@ func TestValidateErrorMessage(t *testing.T) {
 		return gateway.NoBody
 	})
 	var s vServer
-	viol := s.serve(gateway.Validate(app), vEnv())
+	viol := s.serve(validate.Wrap(app), vEnv())
 	require.NotNil(t, viol)
-	assert.Equal(t, `gateway.Validate: application broke start_response rule 2: header values must hold no CR or LF: header "X-A": "a\r\nb"`, viol.Error())
+	assert.Equal(t, `validate: application broke start_response rule 2: header values must hold no CR or LF: header "X-A": "a\r\nb"`, viol.Error())
 	var he *gateway.HeaderError
 	require.ErrorAs(t, viol, &he)
 	assert.Equal(t, "X-A", he.Name)
@@ -289,9 +291,9 @@ func TestValidateOverflowStopsAtTheChunk(t *testing.T) {
 		return gateway.Strings("ab", "cd", "ef")
 	})
 	var s vServer
-	viol := s.serve(gateway.Validate(app), vEnv())
+	viol := s.serve(validate.Wrap(app), vEnv())
 	require.NotNil(t, viol)
-	assert.Equal(t, gateway.RuleLengthOver, viol.Rule)
+	assert.Equal(t, validate.RuleLengthOver, viol.Rule)
 	assert.Equal(t, "ab", s.out.String(), "the chunk that exceeds is not passed on")
 }
 
@@ -302,10 +304,10 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 			return &vSliceBody{chunks: []string{"a", "b"}, n: 2}
 		})
 		s := vServer{stopAt: 1}
-		viol := s.serve(gateway.Validate(app), vEnv())
+		viol := s.serve(validate.Wrap(app), vEnv())
 		require.NotNil(t, viol)
-		assert.Equal(t, gateway.RuleYield, viol.Rule)
-		assert.Equal(t, gateway.SideApplication, viol.Side)
+		assert.Equal(t, validate.RuleYield, viol.Rule)
+		assert.Equal(t, validate.SideApplication, viol.Side)
 		assert.Contains(t, viol.Detail, "after yield returned false")
 	})
 	t.Run("yield after Chunks returned", func(t *testing.T) {
@@ -318,9 +320,9 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 			})
 		})
 		var s vServer
-		viol := s.serve(gateway.Validate(app), vEnv())
+		viol := s.serve(validate.Wrap(app), vEnv())
 		require.NotNil(t, viol)
-		assert.Equal(t, gateway.RuleYield, viol.Rule)
+		assert.Equal(t, validate.RuleYield, viol.Rule)
 		assert.Contains(t, viol.Detail, "after Chunks returned")
 	})
 	t.Run("start and write after Close", func(t *testing.T) {
@@ -331,24 +333,24 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 			return gateway.Strings("ok")
 		})
 		var s vServer
-		require.Nil(t, s.serve(gateway.Validate(app), vEnv()))
+		require.Nil(t, s.serve(validate.Wrap(app), vEnv()))
 
 		viol := vCatch(func() { _ = write([]byte("late")) })
 		require.NotNil(t, viol)
-		assert.Equal(t, gateway.RuleAfterClose, viol.Rule)
-		assert.Equal(t, gateway.SideApplication, viol.Side)
+		assert.Equal(t, validate.RuleAfterClose, viol.Rule)
+		assert.Equal(t, validate.SideApplication, viol.Side)
 		assert.Contains(t, viol.Detail, "write of 4 bytes after the Body was closed")
 
 		viol = vCatch(func() { start("500 Internal Server Error", vText, errors.New("late")) })
 		require.NotNil(t, viol)
-		assert.Equal(t, gateway.RuleAfterClose, viol.Rule)
+		assert.Equal(t, validate.RuleAfterClose, viol.Rule)
 		assert.Contains(t, viol.Detail, "called after the Body was closed")
 	})
 	t.Run("reported calls after the end go no further", func(t *testing.T) {
 		var c vCollector
 		var write gateway.WriteFunc
 		var yield func([]byte) bool
-		app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, st gateway.StartResponse) gateway.Body {
+		app := validate.WrapWith(gateway.AppFunc(func(env *gateway.Environ, st gateway.StartResponse) gateway.Body {
 			write = st("200 OK", vText)
 			return gateway.Stream(func(y func([]byte) bool) { yield = y; y([]byte("ok")) }, nil)
 		}), c.report)
@@ -357,16 +359,16 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 		assert.False(t, yield([]byte("late chunk")))
 		assert.Error(t, write([]byte("late write")))
 		assert.Equal(t, "ok", s.out.String(), "nothing reached the server")
-		var rules []string
+		var rules []gateway.Rule
 		for _, v := range c.all() {
 			rules = append(rules, v.Rule)
 		}
-		assert.Equal(t, []string{gateway.RuleAfterClose, gateway.RuleAfterClose}, rules)
+		assert.Equal(t, []gateway.Rule{validate.RuleAfterClose, validate.RuleAfterClose}, rules)
 	})
 	t.Run("reported Chunks and WriteTo after Close go no further", func(t *testing.T) {
 		var c vCollector
 		body := &testutil.WriterToBody{}
-		app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, st gateway.StartResponse) gateway.Body {
+		app := validate.WrapWith(gateway.AppFunc(func(env *gateway.Environ, st gateway.StartResponse) gateway.Body {
 			st("200 OK", vText)
 			return body
 		}), c.report)
@@ -378,11 +380,11 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 		assert.Zero(t, n)
 		assert.Error(t, err)
 		assert.Zero(t, body.Calls, "Chunks or WriteTo reached the application's closed body")
-		var rules []string
+		var rules []gateway.Rule
 		for _, v := range c.all() {
 			rules = append(rules, v.Rule)
 		}
-		assert.Equal(t, []string{gateway.RuleAfterClose, gateway.RuleAfterClose}, rules)
+		assert.Equal(t, []gateway.Rule{validate.RuleAfterClose, validate.RuleAfterClose}, rules)
 	})
 	t.Run("write during iteration is allowed", func(t *testing.T) {
 		app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
@@ -394,7 +396,7 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 			}, nil)
 		})
 		var s vServer
-		assert.Nil(t, s.serve(gateway.Validate(app), vEnv()))
+		assert.Nil(t, s.serve(validate.Wrap(app), vEnv()))
 		assert.Equal(t, "abcdef", s.out.String())
 	})
 	t.Run("a body that fails and says so may be short", func(t *testing.T) {
@@ -403,7 +405,7 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 			return gateway.Reader(iotest.TimeoutReader(strings.NewReader("abc")))
 		})
 		var s vServer
-		assert.Nil(t, s.serve(gateway.Validate(app), vEnv()))
+		assert.Nil(t, s.serve(validate.Wrap(app), vEnv()))
 	})
 	t.Run("no body needs no Content-Type", func(t *testing.T) {
 		for _, status := range []string{"204 No Content", "304 Not Modified", "302 Found", "200 OK"} {
@@ -412,7 +414,7 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 				return gateway.Strings("", "")
 			})
 			var s vServer
-			assert.Nil(t, s.serve(gateway.Validate(app), vEnv()), status)
+			assert.Nil(t, s.serve(validate.Wrap(app), vEnv()), status)
 		}
 	})
 	t.Run("HEAD may declare the GET's length", func(t *testing.T) {
@@ -423,7 +425,7 @@ func TestValidateApplicationIterationRules(t *testing.T) {
 		env := vEnv()
 		env.Method = http.MethodHead
 		var s vServer
-		assert.Nil(t, s.serve(gateway.Validate(app), env))
+		assert.Nil(t, s.serve(validate.Wrap(app), env))
 	})
 }
 
@@ -431,37 +433,37 @@ func TestValidateEnviron(t *testing.T) {
 	cases := []struct {
 		name   string
 		edit   func(env *gateway.Environ)
-		rule   string
+		rule   gateway.Rule
 		detail string
 	}{
-		{"empty method", func(e *gateway.Environ) { e.Method = "" }, gateway.RuleEnvMethod, `REQUEST_METHOD = ""`},
-		{"method with a space", func(e *gateway.Environ) { e.Method = "GE T" }, gateway.RuleEnvMethod, `"GE T"`},
-		{"relative SCRIPT_NAME", func(e *gateway.Environ) { e.ScriptName = "app" }, gateway.RuleEnvScriptName, `SCRIPT_NAME = "app"`},
-		{"SCRIPT_NAME /", func(e *gateway.Environ) { e.ScriptName = "/" }, gateway.RuleEnvScriptName, `SCRIPT_NAME = "/"`},
-		{"SCRIPT_NAME ending in /", func(e *gateway.Environ) { e.ScriptName = "/app/" }, gateway.RuleEnvScriptName, `"/app/"`},
-		{"relative PATH_INFO", func(e *gateway.Environ) { e.PathInfo = "x" }, gateway.RuleEnvPathInfo, `PATH_INFO = "x"`},
-		{"PATH_INFO * for GET", func(e *gateway.Environ) { e.PathInfo = "*" }, gateway.RuleEnvPathInfo, `"*"`},
-		{"QUERY_STRING with ?", func(e *gateway.Environ) { e.QueryString = "?a=1" }, gateway.RuleEnvQueryString, `QUERY_STRING = "?a=1"`},
-		{"negative CONTENT_LENGTH", func(e *gateway.Environ) { e.ContentLength = "-1" }, gateway.RuleEnvContentLength, `CONTENT_LENGTH = "-1"`},
-		{"CONTENT_LENGTH not digits", func(e *gateway.Environ) { e.ContentLength = "1e3" }, gateway.RuleEnvContentLength, `"1e3"`},
-		{"no SERVER_NAME", func(e *gateway.Environ) { e.ServerName = "" }, gateway.RuleEnvServer, `SERVER_NAME = ""`},
-		{"no SERVER_PORT", func(e *gateway.Environ) { e.ServerPort = "" }, gateway.RuleEnvServer, `SERVER_PORT = ""`},
-		{"SERVER_PORT a name", func(e *gateway.Environ) { e.ServerPort = "http" }, gateway.RuleEnvServer, `SERVER_PORT = "http"`},
-		{"SERVER_PROTOCOL without minor", func(e *gateway.Environ) { e.ServerProtocol = "HTTP/2" }, gateway.RuleEnvProtocol, `SERVER_PROTOCOL = "HTTP/2"`},
-		{"SERVER_PROTOCOL lower case", func(e *gateway.Environ) { e.ServerProtocol = "http/1.1" }, gateway.RuleEnvProtocol, `"http/1.1"`},
-		{"no SERVER_PROTOCOL", func(e *gateway.Environ) { e.ServerProtocol = "" }, gateway.RuleEnvProtocol, `""`},
-		{"url_scheme ftp", func(e *gateway.Environ) { e.URLScheme = "ftp" }, gateway.RuleEnvScheme, `gateway.url_scheme = "ftp"`},
-		{"no url_scheme", func(e *gateway.Environ) { e.URLScheme = "" }, gateway.RuleEnvScheme, `""`},
-		{"no input", func(e *gateway.Environ) { e.Input = nil }, gateway.RuleEnvStreams, "gateway.input is nil"},
-		{"no errors", func(e *gateway.Environ) { e.Errors = nil }, gateway.RuleEnvStreams, "gateway.errors is nil"},
+		{"empty method", func(e *gateway.Environ) { e.Method = "" }, validate.RuleEnvMethod, `REQUEST_METHOD = ""`},
+		{"method with a space", func(e *gateway.Environ) { e.Method = "GE T" }, validate.RuleEnvMethod, `"GE T"`},
+		{"relative SCRIPT_NAME", func(e *gateway.Environ) { e.ScriptName = "app" }, validate.RuleEnvScriptName, `SCRIPT_NAME = "app"`},
+		{"SCRIPT_NAME /", func(e *gateway.Environ) { e.ScriptName = "/" }, validate.RuleEnvScriptName, `SCRIPT_NAME = "/"`},
+		{"SCRIPT_NAME ending in /", func(e *gateway.Environ) { e.ScriptName = "/app/" }, validate.RuleEnvScriptName, `"/app/"`},
+		{"relative PATH_INFO", func(e *gateway.Environ) { e.PathInfo = "x" }, validate.RuleEnvPathInfo, `PATH_INFO = "x"`},
+		{"PATH_INFO * for GET", func(e *gateway.Environ) { e.PathInfo = "*" }, validate.RuleEnvPathInfo, `"*"`},
+		{"QUERY_STRING with ?", func(e *gateway.Environ) { e.QueryString = "?a=1" }, validate.RuleEnvQueryString, `QUERY_STRING = "?a=1"`},
+		{"negative CONTENT_LENGTH", func(e *gateway.Environ) { e.ContentLength = "-1" }, validate.RuleEnvContentLength, `CONTENT_LENGTH = "-1"`},
+		{"CONTENT_LENGTH not digits", func(e *gateway.Environ) { e.ContentLength = "1e3" }, validate.RuleEnvContentLength, `"1e3"`},
+		{"no SERVER_NAME", func(e *gateway.Environ) { e.ServerName = "" }, validate.RuleEnvServer, `SERVER_NAME = ""`},
+		{"no SERVER_PORT", func(e *gateway.Environ) { e.ServerPort = "" }, validate.RuleEnvServer, `SERVER_PORT = ""`},
+		{"SERVER_PORT a name", func(e *gateway.Environ) { e.ServerPort = "http" }, validate.RuleEnvServer, `SERVER_PORT = "http"`},
+		{"SERVER_PROTOCOL without minor", func(e *gateway.Environ) { e.ServerProtocol = "HTTP/2" }, validate.RuleEnvProtocol, `SERVER_PROTOCOL = "HTTP/2"`},
+		{"SERVER_PROTOCOL lower case", func(e *gateway.Environ) { e.ServerProtocol = "http/1.1" }, validate.RuleEnvProtocol, `"http/1.1"`},
+		{"no SERVER_PROTOCOL", func(e *gateway.Environ) { e.ServerProtocol = "" }, validate.RuleEnvProtocol, `""`},
+		{"url_scheme ftp", func(e *gateway.Environ) { e.URLScheme = "ftp" }, validate.RuleEnvScheme, `gateway.url_scheme = "ftp"`},
+		{"no url_scheme", func(e *gateway.Environ) { e.URLScheme = "" }, validate.RuleEnvScheme, `""`},
+		{"no input", func(e *gateway.Environ) { e.Input = nil }, validate.RuleEnvStreams, "gateway.input is nil"},
+		{"no errors", func(e *gateway.Environ) { e.Errors = nil }, validate.RuleEnvStreams, "gateway.errors is nil"},
 		{"http.NoBody with a length", func(e *gateway.Environ) { e.Method, e.ContentLength, e.Input = "POST", "5", http.NoBody },
-			gateway.RuleInputEOF, `gateway.input is http.NoBody, CONTENT_LENGTH = "5"`},
+			validate.RuleInputEOF, `gateway.input is http.NoBody, CONTENT_LENGTH = "5"`},
 		{"no context", func(e *gateway.Environ) {
 			c := *vEnvNoContext()
 			*e = c
-		}, gateway.RuleEnvContext, "gateway.context was never set"},
-		{"HTTP_CONTENT_TYPE", func(e *gateway.Environ) { e.Set("HTTP_CONTENT_TYPE", "text/plain") }, gateway.RuleEnvContentHeader, `HTTP_CONTENT_TYPE = "text/plain"`},
-		{"HTTP_CONTENT_LENGTH", func(e *gateway.Environ) { e.Set("HTTP_CONTENT_LENGTH", "3") }, gateway.RuleEnvContentHeader, `HTTP_CONTENT_LENGTH = "3"`},
+		}, validate.RuleEnvContext, "gateway.context was never set"},
+		{"HTTP_CONTENT_TYPE", func(e *gateway.Environ) { e.Set("HTTP_CONTENT_TYPE", "text/plain") }, validate.RuleEnvContentHeader, `HTTP_CONTENT_TYPE = "text/plain"`},
+		{"HTTP_CONTENT_LENGTH", func(e *gateway.Environ) { e.Set("HTTP_CONTENT_LENGTH", "3") }, validate.RuleEnvContentHeader, `HTTP_CONTENT_LENGTH = "3"`},
 	}
 	ran := false
 	raw := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
@@ -469,7 +471,7 @@ func TestValidateEnviron(t *testing.T) {
 		start("200 OK", vText)
 		return gateway.NoBody
 	})
-	app := gateway.Validate(raw)
+	app := validate.Wrap(raw)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := vEnv()
@@ -479,9 +481,9 @@ func TestValidateEnviron(t *testing.T) {
 			viol := s.serve(app, env)
 			require.NotNil(t, viol, "no violation")
 			assert.Equal(t, tc.rule, viol.Rule)
-			assert.Equal(t, gateway.SideServer, viol.Side)
+			assert.Equal(t, validate.SideServer, viol.Side)
 			assert.Contains(t, viol.Detail, tc.detail)
-			assert.Contains(t, viol.Error(), "gateway.Validate: server broke "+tc.rule+": ")
+			assert.Contains(t, viol.Error(), "validate: server broke "+tc.rule+": ")
 			assert.False(t, ran, "the application ran on a broken environ")
 		})
 	}
@@ -509,12 +511,12 @@ func TestValidateEnviron(t *testing.T) {
 		env := vEnv()
 		env.Method, env.QueryString, env.URLScheme = "", "?", "gopher"
 		var s vServer
-		require.Nil(t, s.serve(gateway.ValidateWith(raw, c.report), env))
-		var rules []string
+		require.Nil(t, s.serve(validate.WrapWith(raw, c.report), env))
+		var rules []gateway.Rule
 		for _, v := range c.all() {
 			rules = append(rules, v.Rule)
 		}
-		assert.Equal(t, []string{gateway.RuleEnvMethod, gateway.RuleEnvQueryString, gateway.RuleEnvScheme}, rules)
+		assert.Equal(t, []gateway.Rule{validate.RuleEnvMethod, validate.RuleEnvQueryString, validate.RuleEnvScheme}, rules)
 	})
 }
 
@@ -528,19 +530,19 @@ func vEnvNoContext() *gateway.Environ {
 }
 
 func TestValidateServerCall(t *testing.T) {
-	app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		return gateway.NoBody
 	}))
 	viol := vCatch(func() {
 		app.ServeGateway(nil, func(string, gateway.Headers, ...error) gateway.WriteFunc { return nil })
 	})
 	require.NotNil(t, viol)
-	assert.Equal(t, gateway.RuleServerCall, viol.Rule)
-	assert.Equal(t, gateway.SideServer, viol.Side)
+	assert.Equal(t, validate.RuleServerCall, viol.Rule)
+	assert.Equal(t, validate.SideServer, viol.Side)
 
 	viol = vCatch(func() { app.ServeGateway(vEnv(), nil) })
 	require.NotNil(t, viol)
-	assert.Equal(t, gateway.RuleServerCall, viol.Rule)
+	assert.Equal(t, validate.RuleServerCall, viol.Rule)
 }
 
 // vReader is an io.Reader that plays back a script of results.
@@ -579,30 +581,30 @@ func TestValidateInput(t *testing.T) {
 		name   string
 		length string
 		input  io.Reader
-		rule   string
+		rule   gateway.Rule
 		detail string
 	}{
-		{"past CONTENT_LENGTH", "3", strings.NewReader("hello"), gateway.RuleInputPastEnd,
+		{"past CONTENT_LENGTH", "3", strings.NewReader("hello"), validate.RuleInputPastEnd,
 			"5 bytes read of a body whose CONTENT_LENGTH is 3"},
-		{"EOF before CONTENT_LENGTH", "10", strings.NewReader("hello"), gateway.RuleInputEOF,
+		{"EOF before CONTENT_LENGTH", "10", strings.NewReader("hello"), validate.RuleInputEOF,
 			"io.EOF after 5 bytes of a body whose CONTENT_LENGTH is 10"},
-		{"data after EOF", "", &vReader{[]vRead{{data: "ab"}, {err: io.EOF}, {data: "cd"}}}, gateway.RuleInputEOF,
+		{"data after EOF", "", &vReader{[]vRead{{data: "ab"}, {err: io.EOF}, {data: "cd"}}}, validate.RuleInputEOF,
 			"Read returned 2 bytes and error <nil> after io.EOF"},
-		{"nil error after EOF", "", &vReader{[]vRead{{data: "ab", err: io.EOF}, {n: 0}}}, gateway.RuleInputEOF,
+		{"nil error after EOF", "", &vReader{[]vRead{{data: "ab", err: io.EOF}, {n: 0}}}, validate.RuleInputEOF,
 			"Read returned 0 bytes and error <nil> after io.EOF"},
-		{"n past the buffer", "", &vReader{[]vRead{{n: 100}}}, gateway.RuleInputCount,
+		{"n past the buffer", "", &vReader{[]vRead{{n: 100}}}, validate.RuleInputCount,
 			"Read into 64 bytes returned n = 100"},
-		{"negative n", "", &vReader{[]vRead{{n: -1}}}, gateway.RuleInputCount, "n = -1"},
+		{"negative n", "", &vReader{[]vRead{{n: -1}}}, validate.RuleInputCount, "n = -1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := vEnv()
 			env.Method, env.ContentLength, env.Input = "POST", tc.length, tc.input
 			var s vServer
-			viol := s.serve(gateway.Validate(readAll), env)
+			viol := s.serve(validate.Wrap(readAll), env)
 			require.NotNil(t, viol, "no violation")
 			assert.Equal(t, tc.rule, viol.Rule)
-			assert.Equal(t, gateway.SideServer, viol.Side)
+			assert.Equal(t, validate.SideServer, viol.Side)
 			assert.Contains(t, viol.Detail, tc.detail)
 		})
 	}
@@ -622,13 +624,13 @@ func TestValidateInput(t *testing.T) {
 			env := vEnv()
 			env.Method, env.ContentLength, env.Input = "POST", tc.length, tc.input
 			var s vServer
-			assert.Nil(t, s.serve(gateway.Validate(readAll), env), name)
+			assert.Nil(t, s.serve(validate.Wrap(readAll), env), name)
 		}
 	})
 
 	t.Run("the input keeps its shape", func(t *testing.T) {
 		var got io.Reader
-		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			got = env.Input
 			start("200 OK", vText)
 			return gateway.NoBody
@@ -663,7 +665,7 @@ type vReadCloser struct {
 func (r vReadCloser) Close() error { *r.closed = true; return nil }
 
 func TestValidateServerBodyRules(t *testing.T) {
-	hello := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	hello := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", vText)
 		return gateway.Strings("hello")
 	}))
@@ -671,19 +673,19 @@ func TestValidateServerBodyRules(t *testing.T) {
 	cases := []struct {
 		name   string
 		misuse func(body gateway.Body)
-		rule   string
+		rule   gateway.Rule
 		detail string
 	}{
 		{"Chunks twice", func(b gateway.Body) { b.Chunks(all); b.Chunks(all) },
-			gateway.RuleIterateOnce, "Chunks called on a body already iterated"},
+			validate.RuleIterateOnce, "Chunks called on a body already iterated"},
 		{"WriteTo after Chunks", func(b gateway.Body) { b.Chunks(all); _, _ = b.(io.WriterTo).WriteTo(io.Discard) },
-			gateway.RuleIterateOnce, "WriteTo called on a body already iterated"},
+			validate.RuleIterateOnce, "WriteTo called on a body already iterated"},
 		{"Chunks after Close", func(b gateway.Body) { _ = b.Close(); b.Chunks(all) },
-			gateway.RuleAfterClose, "Chunks called after Close"},
+			validate.RuleAfterClose, "Chunks called after Close"},
 		{"WriteTo after Close", func(b gateway.Body) { _ = b.Close(); _, _ = b.(io.WriterTo).WriteTo(io.Discard) },
-			gateway.RuleAfterClose, "WriteTo called after Close"},
+			validate.RuleAfterClose, "WriteTo called after Close"},
 		{"Close twice", func(b gateway.Body) { b.Chunks(all); _ = b.Close(); _ = b.Close() },
-			gateway.RuleCloseOnce, "Close called a second time"},
+			validate.RuleCloseOnce, "Close called a second time"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -692,7 +694,7 @@ func TestValidateServerBodyRules(t *testing.T) {
 			viol := vCatch(func() { tc.misuse(body) })
 			require.NotNil(t, viol, "no violation")
 			assert.Equal(t, tc.rule, viol.Rule)
-			assert.Equal(t, gateway.SideServer, viol.Side)
+			assert.Equal(t, validate.SideServer, viol.Side)
 			assert.Contains(t, viol.Detail, tc.detail)
 			_ = vCatch(func() { _ = body.Close() })
 		})
@@ -700,7 +702,7 @@ func TestValidateServerBodyRules(t *testing.T) {
 
 	t.Run("Close twice closes the application's body once", func(t *testing.T) {
 		closes := 0
-		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return gateway.Stream(func(func([]byte) bool) {}, func() error { closes++; return nil })
 		}))
@@ -712,7 +714,7 @@ func TestValidateServerBodyRules(t *testing.T) {
 	})
 
 	t.Run("start returns no write", func(t *testing.T) {
-		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return gateway.NoBody
 		}))
@@ -720,13 +722,13 @@ func TestValidateServerBodyRules(t *testing.T) {
 			app.ServeGateway(vEnv(), func(string, gateway.Headers, ...error) gateway.WriteFunc { return nil })
 		})
 		require.NotNil(t, viol)
-		assert.Equal(t, gateway.RuleServerWrite, viol.Rule)
-		assert.Equal(t, gateway.SideServer, viol.Side)
+		assert.Equal(t, validate.RuleServerWrite, viol.Rule)
+		assert.Equal(t, validate.SideServer, viol.Side)
 	})
 
 	t.Run("a body never closed is reported", func(t *testing.T) {
 		var c vCollector
-		app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.WrapWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return gateway.Strings("dropped")
 		}), c.report)
@@ -740,14 +742,14 @@ func TestValidateServerBodyRules(t *testing.T) {
 			return len(c.all()) > 0
 		}, 5*time.Second, 10*time.Millisecond)
 		viol := c.all()[0]
-		assert.Equal(t, gateway.RuleCloseOnce, viol.Rule)
-		assert.Equal(t, gateway.SideServer, viol.Side)
+		assert.Equal(t, validate.RuleCloseOnce, viol.Rule)
+		assert.Equal(t, validate.SideServer, viol.Side)
 		assert.Contains(t, viol.Detail, "dropped without a call to Close")
 	})
 
 	t.Run("without report, a body never closed goes to gateway.errors", func(t *testing.T) {
 		out := &testutil.SyncBuffer{}
-		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return gateway.NoBody
 		}))
@@ -761,13 +763,13 @@ func TestValidateServerBodyRules(t *testing.T) {
 			runtime.GC()
 			return out.String() != ""
 		}, 5*time.Second, 10*time.Millisecond)
-		assert.Equal(t, "gateway.Validate: server broke "+gateway.RuleCloseOnce+": the Body was dropped without a call to Close\n", out.String())
+		assert.Equal(t, "validate: server broke "+string(validate.RuleCloseOnce)+": the Body was dropped without a call to Close\n", out.String())
 	})
 }
 
 func TestValidateKeepsOptionalMethods(t *testing.T) {
 	serve := func(body gateway.Body) gateway.Body {
-		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return body
 		}))
@@ -809,7 +811,7 @@ func TestValidateKeepsOptionalMethods(t *testing.T) {
 
 func TestValidateWriteToChecksEveryByte(t *testing.T) {
 	t.Run("over Content-Length", func(t *testing.T) {
-		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", "2"))
 			return gateway.Strings("ab", "cd")
 		}))
@@ -819,12 +821,12 @@ func TestValidateWriteToChecksEveryByte(t *testing.T) {
 		var out bytes.Buffer
 		viol := vCatch(func() { _, _ = body.(io.WriterTo).WriteTo(&out) })
 		require.NotNil(t, viol)
-		assert.Equal(t, gateway.RuleLengthOver, viol.Rule)
+		assert.Equal(t, validate.RuleLengthOver, viol.Rule)
 		assert.Contains(t, viol.Detail, "WriteTo's Write of 2 bytes after 2")
 		assert.Equal(t, "ab", out.String())
 	})
 	t.Run("no Content-Type", func(t *testing.T) {
-		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", nil)
 			return gateway.Strings("ab")
 		}))
@@ -833,10 +835,10 @@ func TestValidateWriteToChecksEveryByte(t *testing.T) {
 		defer body.Close()
 		viol := vCatch(func() { _, _ = body.(io.WriterTo).WriteTo(io.Discard) })
 		require.NotNil(t, viol)
-		assert.Equal(t, gateway.RuleContentType, viol.Rule)
+		assert.Equal(t, validate.RuleContentType, viol.Rule)
 	})
 	t.Run("short", func(t *testing.T) {
-		app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", "9"))
 			return gateway.Strings("ab")
 		}))
@@ -845,20 +847,20 @@ func TestValidateWriteToChecksEveryByte(t *testing.T) {
 		defer body.Close()
 		viol := vCatch(func() { _, _ = body.(io.WriterTo).WriteTo(io.Discard) })
 		require.NotNil(t, viol)
-		assert.Equal(t, gateway.RuleLengthShort, viol.Rule)
+		assert.Equal(t, validate.RuleLengthShort, viol.Rule)
 	})
 	t.Run("a file through ReadFrom", func(t *testing.T) {
 		for name, tc := range map[string]struct {
 			declared string
-			rule     string
+			rule     gateway.Rule
 		}{
 			"exact":   {"10", ""},
-			"longer":  {"4", gateway.RuleLengthOver},
-			"shorter": {"20", gateway.RuleLengthShort},
+			"longer":  {"4", validate.RuleLengthOver},
+			"shorter": {"20", validate.RuleLengthShort},
 		} {
 			path := filepath.Join(t.TempDir(), "f")
 			require.NoError(t, os.WriteFile(path, []byte("0123456789"), 0o600))
-			app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+			app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 				f, err := os.Open(path)
 				require.NoError(t, err)
 				start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", tc.declared))
@@ -906,7 +908,7 @@ func (w *vRecordingReaderFrom) ReadFrom(r io.Reader) (int64, error) {
 
 func TestValidatePassesTheBodysReaderToReadFrom(t *testing.T) {
 	src := strings.NewReader("file contents")
-	app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", vText)
 		return vReaderBody{src}
 	}))
@@ -1031,6 +1033,33 @@ func vCorrectApps(t *testing.T) map[string]gateway.AppFunc {
 	}
 }
 
+// Under CGI, the correct applications of the Handler's test break no rule
+// either, the server's included, and Validate changes nothing they send.
+func TestValidateCorrectAppsUnderCGI(t *testing.T) {
+	run := func(app gateway.Application) string {
+		var out bytes.Buffer
+		err := (&cgi.Server{App: app, Env: vCGIEnv, Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard}).Serve()
+		require.NoError(t, err)
+		return out.String()
+	}
+	for name, app := range vCorrectApps(t) {
+		t.Run(name, func(t *testing.T) {
+			var c vCollector
+			plain := run(app)
+			checked := run(validate.WrapWith(app, c.report))
+			assert.Empty(t, c.all(), "violations")
+			assert.Equal(t, plain, checked, "Validate changed the response")
+		})
+	}
+}
+
+// vCGIEnv is the environment a CGI server gives a GET of /app.cgi/x.
+var vCGIEnv = []string{
+	"GATEWAY_INTERFACE=CGI/1.1", "REQUEST_METHOD=GET", "SCRIPT_NAME=/app.cgi", "PATH_INFO=/x",
+	"QUERY_STRING=", "SERVER_NAME=example.org", "SERVER_PORT=80", "SERVER_PROTOCOL=HTTP/1.1",
+	"REMOTE_ADDR=192.0.2.1", "REMOTE_PORT=50000", "REQUEST_URI=/app.cgi/x",
+}
+
 func TestValidateCorrectAppsUnderHandler(t *testing.T) {
 	apps := vCorrectApps(t)
 	for name, app := range apps {
@@ -1042,7 +1071,7 @@ func TestValidateCorrectAppsUnderHandler(t *testing.T) {
 					reqBody = func() io.Reader { return strings.NewReader("posted data") }
 				}
 				plain := vDo(t, gateway.Handler(app), method, "/x?q=1", reqBody())
-				checked := vDo(t, gateway.Handler(gateway.ValidateWith(app, c.report)), method, "/x?q=1", reqBody())
+				checked := vDo(t, gateway.Handler(validate.WrapWith(app, c.report)), method, "/x?q=1", reqBody())
 				assert.Empty(t, c.all(), "violations")
 				assert.Equal(t, plain, checked, "Validate changed the response")
 				if method == "HEAD" {
@@ -1055,14 +1084,14 @@ func TestValidateCorrectAppsUnderHandler(t *testing.T) {
 	t.Run("chunked request body", func(t *testing.T) {
 		var c vCollector
 		body := io.MultiReader(strings.NewReader("chunked "), strings.NewReader("upload"))
-		got := vDo(t, gateway.Handler(gateway.ValidateWith(apps["echo"], c.report)), "PUT", "/", struct{ io.Reader }{body})
+		got := vDo(t, gateway.Handler(validate.WrapWith(apps["echo"], c.report)), "PUT", "/", struct{ io.Reader }{body})
 		assert.Empty(t, c.all())
 		assert.Equal(t, "chunked upload", got.Body)
 	})
 
 	t.Run("HEAD of a known length", func(t *testing.T) {
 		var c vCollector
-		got := vDo(t, gateway.Handler(gateway.ValidateWith(apps["one chunk"], c.report)), "HEAD", "/", nil)
+		got := vDo(t, gateway.Handler(validate.WrapWith(apps["one chunk"], c.report)), "HEAD", "/", nil)
 		assert.Empty(t, c.all())
 		assert.Equal(t, "5", got.Header.Get("Content-Length"))
 	})
@@ -1071,7 +1100,7 @@ func TestValidateCorrectAppsUnderHandler(t *testing.T) {
 func TestValidateStreamsUnderHandler(t *testing.T) {
 	received := make(chan struct{})
 	done := make(chan struct{})
-	app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", vText)
 		return gateway.Stream(func(yield func([]byte) bool) {
 			if !yield([]byte("first\n")) {
@@ -1108,7 +1137,7 @@ func TestValidateStreamsUnderHandler(t *testing.T) {
 
 func TestValidateUnderHandlerAnswers500(t *testing.T) {
 	var logBuf testutil.SyncBuffer
-	app := gateway.Validate(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	app := validate.Wrap(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", vHeaders("Content-Type", "text/plain", "Proxy-Authenticate", "Basic"))
 		return gateway.Strings("hi")
 	}))
@@ -1116,13 +1145,13 @@ func TestValidateUnderHandlerAnswers500(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
-	assert.Contains(t, logBuf.String(), `gateway.Validate: application broke `+gateway.RuleHopByHop+`: header "Proxy-Authenticate": "Basic"`)
+	assert.Contains(t, logBuf.String(), `validate: application broke `+gateway.RuleHopByHop+`: header "Proxy-Authenticate": "Basic"`)
 }
 
 func TestValidateExcInfo(t *testing.T) {
 	t.Run("before the headers went out", func(t *testing.T) {
 		var c vCollector
-		app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.WrapWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("Content-Type", "text/html", "Content-Length", "1000"))
 			return gateway.Stream(func(yield func([]byte) bool) {
 				if !yield(nil) { // empty chunks send nothing: the start can still be replaced
@@ -1140,7 +1169,7 @@ func TestValidateExcInfo(t *testing.T) {
 	})
 	t.Run("after an empty write sent the headers", func(t *testing.T) {
 		var c vCollector
-		app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.WrapWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			write := start("200 OK", vHeaders("Content-Type", "text/plain", "Content-Length", "10"))
 			_ = write(nil)
 			// Too late: the server aborts the response, and the 204 never
@@ -1155,7 +1184,7 @@ func TestValidateExcInfo(t *testing.T) {
 	t.Run("after the headers went out", func(t *testing.T) {
 		var c vCollector
 		closed := make(chan struct{})
-		app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		app := validate.WrapWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vText)
 			return gateway.Stream(func(yield func([]byte) bool) {
 				if !yield([]byte("partial")) {
@@ -1182,7 +1211,7 @@ func TestValidateExcInfo(t *testing.T) {
 // HTTP/1.0 request without a Host header, the one without a host name.
 func TestValidateHandlerHTTP10(t *testing.T) {
 	var c vCollector
-	app := gateway.ValidateWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	app := validate.WrapWith(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", vText)
 		return gateway.Strings("ok")
 	}), c.report)

@@ -6,30 +6,38 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+
+	"github.com/vial-go/vial/gateway/internal/httpsyntax"
 )
 
-// A response is one request's response on its way from the application to
-// the client: the state machine of start, write and the Body that every
-// server in this package shares ([HTTPHandler], [CGI]). It records what the
+// An Exchange is one request's response on its way from an application to
+// a client: the one state machine of start, write and the Body that every
+// server of the gateway packages runs ([HTTPHandler], the CGI server, the
+// in-process server of package gatewaytest). It records what the
 // application does and keeps the contract on its behalf (headers sent
 // lazily, start again with excInfo, the declared Content-Length, HEAD, the
 // statuses that allow no body, the Body closed exactly once), and leaves to
-// its wire what is the server's own: how the status, the headers and the
+// its [Wire] what is the server's own: how the status, the headers and the
 // bytes reach the client.
 //
-// A server embeds a response, binds it to its wire once, and for each
-// request fills env and calls serve; it answers the error serve returns in
-// its own way (a 500 while nothing has gone out, else an abort).
-type response struct {
-	wire wire
-	env  Environ
-	head bool // a HEAD request
-
-	// chunkWrites makes each Write of an io.WriterTo body a chunk of its
+// A server binds an Exchange to its wire once, then for each request calls
+// [Exchange.Serve] and answers the error it returns in its own way: the
+// 500 of [Exchange.SendInternalError] while nothing has gone out
+// ([Exchange.Sent] is false), else an aborted response. [Exchange.Reset]
+// readies it for the next request, so a server can pool its exchanges and
+// the start, write and yield functions handed to applications cost
+// nothing per request. An Exchange serves one request at a time.
+type Exchange struct {
+	// ChunkWrites makes each Write of an io.WriterTo body a chunk of its
 	// own: flushed, and the context checked, before it returns. Without
 	// it the writes follow one another unflushed, and the server sees the
 	// body whole (net/http measures a short one for its Content-Length).
-	chunkWrites bool
+	ChunkWrites bool
+
+	wire Wire
+	env  *Environ
+	head bool // a HEAD request
 
 	status        string
 	code          int
@@ -51,63 +59,76 @@ type response struct {
 	headYieldFn func([]byte) bool
 }
 
-// A wire is the connection a response goes out on, as the server that
-// carries it sees it: an http.ResponseWriter for an HTTPHandler (exchange),
-// standard output for CGI (cgiResponse).
-type wire interface {
-	// writeHeader writes the status and the header fields, in the
+// A Wire is the connection an [Exchange] puts a response on, as the server
+// that carries it sees it: an http.ResponseWriter for an [HTTPHandler],
+// standard output for the CGI server, memory for package gatewaytest. The
+// Exchange calls it only from the goroutine that runs [Exchange.Serve].
+type Wire interface {
+	// WriteHeader writes the status and the header fields, in the
 	// application's order. A length that is not negative is a
 	// Content-Length to add: the application declared none, and the
-	// server knows the body's (knownLength).
-	writeHeader(status string, code int, headers Headers, length int64)
+	// server knows the body's (KnownLength). It is called once per
+	// response, before any WriteBody.
+	WriteHeader(status string, code int, headers Headers, length int64)
 
-	// writeBody writes bytes of the body, after the header, perhaps to a
-	// buffer.
-	writeBody(p []byte) (int, error)
+	// WriteBody writes bytes of the body, after the header, perhaps to a
+	// buffer. The Wire must not keep p after it returns.
+	WriteBody(p []byte) (int, error)
 
-	// flushOut sends what is buffered to the client. An error means the
+	// Flush sends what is buffered to the client. An error means the
 	// client cannot be reached any more.
-	flushOut() error
+	Flush() error
 
-	// readerFrom returns where a file body of declared length is copied in
+	// ReaderFrom returns where a file body of declared length is copied in
 	// one call, with sendfile where the platform has it, or nil.
-	readerFrom() io.ReaderFrom
+	ReaderFrom() io.ReaderFrom
 
-	// knownLength returns the Content-Length the server gives a body that
+	// KnownLength returns the Content-Length the server gives a body that
 	// is about to go out when the application declared none: the body's
 	// length if the server wants it and knows it, else -1. whole reports
 	// that the body goes out in one call (it is an io.WriterTo).
-	knownLength(body Body, whole bool) int64
+	KnownLength(body Body, whole bool) int64
 
-	// finish completes a response that has gone out whole. An error means
+	// Finish completes a response that has gone out whole. An error means
 	// it could not be sent after all.
-	finish() error
+	Finish() error
 
-	// logf reports a flaw of a response that was sent all the same.
-	logf(format string, args ...any)
+	// Logf reports a flaw of a response that was sent all the same: a
+	// body longer than its Content-Length, a body for a status that has
+	// none.
+	Logf(format string, args ...any)
 }
 
-// bind ties x to its wire and makes the functions handed to the
+// Bind ties x to its wire and makes the functions handed to the
 // application: once, not for each request.
-func (x *response) bind(w wire) {
+func (x *Exchange) Bind(w Wire) {
 	x.wire = w
 	x.startFn, x.writeFn, x.yieldFn, x.headYieldFn = x.start, x.write, x.yield, x.headYield
 }
 
-// reset leaves x as bind left it, holding nothing of the last request.
-func (x *response) reset() {
-	x.env = Environ{}
-	x.head, x.status, x.code, x.headers = false, "", 0, nil
+// Reset leaves x as Bind left it, holding nothing of the last request.
+func (x *Exchange) Reset() {
+	x.env, x.head, x.status, x.code, x.headers = nil, false, "", 0, nil
 	x.contentLength, x.addedLength, x.written, x.dropped = 0, 0, 0, 0
 	x.started, x.sent, x.overflow = false, false, false
 	x.refused, x.aborted, x.gone = nil, nil, nil
 }
 
-// serve runs app on x.env and transmits its response, then closes the
-// Body. It returns the error that makes the response a failure, for the
-// server to answer; errGone when the client has gone.
-func (x *response) serve(app Application) error {
-	x.head = x.env.Method == http.MethodHead
+// Sent reports whether the status and headers have gone to the wire: once
+// they have, a failure can no longer be answered with a 500.
+func (x *Exchange) Sent() bool { return x.sent }
+
+// Serve runs app on env and transmits its response, then closes the Body,
+// whatever happens. A panic in the application or its Body is recovered.
+// Serve returns the error that makes the response a failure, for the
+// server to answer: nil for a complete response; an error wrapping
+// [ErrClientGone] and its cause when the client went away or env's context
+// ended before the body was complete; a *[PanicError] for a panic; else
+// what broke the contract ([ErrNoStart], [ErrShortBody], a *[HeaderError]
+// …) or the Body's own error.
+func (x *Exchange) Serve(app Application, env *Environ) error {
+	x.env = env
+	x.head = env.Method == http.MethodHead
 	x.contentLength, x.addedLength = -1, -1
 	body, err := x.callApp(app)
 	if err == nil {
@@ -118,16 +139,38 @@ func (x *response) serve(app Application) error {
 			err = cerr
 		}
 	}
+	if err == errGone {
+		err = &goneError{cause: x.gone}
+	}
 	return err
 }
 
-func (x *response) callApp(app Application) (body Body, err error) {
+// SendInternalError answers a failed response that nothing of has gone out
+// with the plain 500 every server sends: text/plain, "Internal Server
+// Error", no body for HEAD. It does nothing once [Exchange.Sent] is true.
+func (x *Exchange) SendInternalError() {
+	if x.sent {
+		return
+	}
+	x.sent = true
+	x.wire.WriteHeader(internalErrorStatus, http.StatusInternalServerError, Headers{
+		{Name: "Content-Type", Value: "text/plain; charset=utf-8"},
+		{Name: "Content-Length", Value: strconv.Itoa(len(internalErrorBody))},
+		{Name: "X-Content-Type-Options", Value: "nosniff"},
+	}, -1)
+	if !x.head {
+		_, _ = x.wire.WriteBody([]byte(internalErrorBody))
+	}
+	_ = x.wire.Finish() // the server reports the error that failed the response
+}
+
+func (x *Exchange) callApp(app Application) (body Body, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			body, err = nil, recovered(v)
 		}
 	}()
-	body = app.ServeGateway(&x.env, x.startFn)
+	body = app.ServeGateway(x.env, x.startFn)
 	if body == nil {
 		return nil, errNilBody
 	}
@@ -145,7 +188,7 @@ func closeBody(body Body) (err error) {
 
 // transmit sends the response: the body's chunks, then the headers if no
 // chunk sent them. It returns the error that makes the response a failure.
-func (x *response) transmit(body Body) (err error) {
+func (x *Exchange) transmit(body Body) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = recovered(v)
@@ -160,7 +203,7 @@ func (x *response) transmit(body Body) (err error) {
 		wt, whole := BodyWriterTo(body)
 		whole = whole && x.started
 		if x.lengthMissing() {
-			x.setLength(x.wire.knownLength(body, whole))
+			x.setLength(x.wire.KnownLength(body, whole))
 		}
 		if whole {
 			// One call hands the whole body over; a file goes through
@@ -200,33 +243,33 @@ func (x *response) transmit(body Body) (err error) {
 	if berr := BodyErr(body); berr != nil {
 		return fmt.Errorf("gateway: the body ended early: %w", berr)
 	}
-	if x.contentLength > 0 && x.written < x.contentLength && !x.head && !bodyForbidden(x.code) {
+	if x.contentLength > 0 && x.written < x.contentLength && !x.head && !httpsyntax.BodyForbidden(x.code) {
 		// Before the headers went out this is still a clean 500; after,
 		// the server aborts the response.
 		return fmt.Errorf("%w: %d of %d bytes", ErrShortBody, x.written, x.contentLength)
 	}
 	if x.overflow {
-		x.wire.logf("the body is longer than its Content-Length %d; the rest was not sent", x.contentLength)
+		x.wire.Logf("the body is longer than its Content-Length %d; the rest was not sent", x.contentLength)
 	}
 	if x.dropped > 0 {
-		x.wire.logf("a %d response has no body; %d bytes were not sent", x.code, x.dropped)
+		x.wire.Logf("a %d response has no body; %d bytes were not sent", x.code, x.dropped)
 	}
 	if !x.sent {
 		x.sendHeaders()
 	}
-	return x.wire.finish()
+	return x.wire.Finish()
 }
 
 // lengthMissing reports whether the response is about to go out without a
 // Content-Length that it could have: start was called and declared none,
 // and the status allows a body.
-func (x *response) lengthMissing() bool {
-	return x.started && x.refused == nil && !x.sent && x.contentLength < 0 && !bodyForbidden(x.code)
+func (x *Exchange) lengthMissing() bool {
+	return x.started && x.refused == nil && !x.sent && x.contentLength < 0 && !httpsyntax.BodyForbidden(x.code)
 }
 
 // setLength makes n, if not negative, the response's Content-Length, which
 // the server adds to the headers.
-func (x *response) setLength(n int64) {
+func (x *Exchange) setLength(n int64) {
 	if n >= 0 {
 		x.contentLength, x.addedLength = n, n
 	}
@@ -235,7 +278,7 @@ func (x *response) setLength(n int64) {
 // transmitHead runs the body only as far as needed for the application to
 // call start, and gives a body of known length its Content-Length, as the
 // GET would have it. Nothing of the body is sent.
-func (x *response) transmitHead(body Body) {
+func (x *Exchange) transmitHead(body Body) {
 	if !x.started {
 		body.Chunks(x.headYieldFn)
 	}
@@ -246,7 +289,7 @@ func (x *response) transmitHead(body Body) {
 
 // headYield is the yield of a HEAD request's body: it goes on until start
 // has been called, then stops at the first chunk.
-func (x *response) headYield(p []byte) bool {
+func (x *Exchange) headYield(p []byte) bool {
 	if len(p) == 0 {
 		return !x.started
 	}
@@ -257,13 +300,13 @@ func (x *response) headYield(p []byte) bool {
 }
 
 // bodyWriter lets an io.WriterTo body write straight to the client.
-type bodyWriter struct{ x *response }
+type bodyWriter struct{ x *Exchange }
 
 func (b bodyWriter) Write(p []byte) (int, error) {
 	x := b.x
 	before := x.written
 	err := x.writeChunk(p)
-	if err == nil && x.chunkWrites {
+	if err == nil && x.ChunkWrites {
 		x.flush()
 		x.checkContext()
 		err = x.gone
@@ -278,8 +321,8 @@ func (b bodyWriter) Write(p []byte) (int, error) {
 // declared: the copy is limited to what remains of it.
 func (b bodyWriter) ReadFrom(src io.Reader) (int64, error) {
 	x := b.x
-	rf := x.wire.readerFrom()
-	if rf == nil || x.contentLength < 0 || bodyForbidden(x.code) || x.check() != nil {
+	rf := x.wire.ReaderFrom()
+	if rf == nil || x.contentLength < 0 || httpsyntax.BodyForbidden(x.code) || x.check() != nil {
 		return io.Copy(struct{ io.Writer }{b}, src)
 	}
 	if !x.sent {
@@ -294,7 +337,7 @@ func (b bodyWriter) ReadFrom(src io.Reader) (int64, error) {
 }
 
 // start is the StartResponse handed to the application.
-func (x *response) start(status string, headers Headers, excInfo ...error) WriteFunc {
+func (x *Exchange) start(status string, headers Headers, excInfo ...error) WriteFunc {
 	var exc error
 	for _, e := range excInfo {
 		if e != nil {
@@ -318,14 +361,14 @@ func (x *response) start(status string, headers Headers, excInfo ...error) Write
 }
 
 // sendHeaders puts the recorded status and headers on the wire.
-func (x *response) sendHeaders() {
+func (x *Exchange) sendHeaders() {
 	x.sent = true
-	x.wire.writeHeader(x.status, x.code, x.headers, x.addedLength)
+	x.wire.WriteHeader(x.status, x.code, x.headers, x.addedLength)
 }
 
 // write is the write callable. It sends p and flushes it; as PEP 3333 has
 // it, its first call sends the headers even when p is empty.
-func (x *response) write(p []byte) error {
+func (x *Exchange) write(p []byte) error {
 	if len(p) == 0 {
 		if err := x.check(); err != nil {
 			return err
@@ -344,7 +387,7 @@ func (x *response) write(p []byte) error {
 }
 
 // yield receives the body's chunks.
-func (x *response) yield(p []byte) bool {
+func (x *Exchange) yield(p []byte) bool {
 	if len(p) == 0 {
 		return x.check() == nil
 	}
@@ -357,7 +400,7 @@ func (x *response) yield(p []byte) bool {
 }
 
 // check returns the error that stops the body, if any.
-func (x *response) check() error {
+func (x *Exchange) check() error {
 	switch {
 	case x.aborted != nil:
 		return x.aborted
@@ -376,7 +419,7 @@ func (x *response) check() error {
 
 // checkContext notices a client that went away, or a server giving up on
 // the request, even while writes still succeed (they go to buffers).
-func (x *response) checkContext() {
+func (x *Exchange) checkContext() {
 	if x.gone == nil {
 		if err := x.env.Context().Err(); err != nil {
 			x.gone = err
@@ -384,17 +427,17 @@ func (x *response) checkContext() {
 	}
 }
 
-func (x *response) flush() {
+func (x *Exchange) flush() {
 	if x.gone != nil {
 		return
 	}
-	if err := x.wire.flushOut(); err != nil {
+	if err := x.wire.Flush(); err != nil {
 		x.gone = err
 	}
 }
 
 // writeChunk sends p after the headers, keeping to the declared length.
-func (x *response) writeChunk(p []byte) error {
+func (x *Exchange) writeChunk(p []byte) error {
 	if err := x.check(); err != nil {
 		return err
 	}
@@ -404,7 +447,7 @@ func (x *response) writeChunk(p []byte) error {
 	if !x.sent {
 		x.sendHeaders()
 	}
-	if bodyForbidden(x.code) {
+	if httpsyntax.BodyForbidden(x.code) {
 		x.dropped += int64(len(p))
 		return nil
 	}
@@ -412,7 +455,7 @@ func (x *response) writeChunk(p []byte) error {
 		p = p[:x.contentLength-x.written]
 		x.overflow = true
 	}
-	n, err := x.wire.writeBody(p)
+	n, err := x.wire.WriteBody(p)
 	x.written += int64(n)
 	if err != nil {
 		x.gone = err
@@ -424,36 +467,63 @@ func (x *response) writeChunk(p []byte) error {
 	return nil
 }
 
-// internalErrorBody is the body of the 500 a server answers a failed
-// response with while nothing has gone out.
-const internalErrorBody = "Internal Server Error\n"
+// internalErrorStatus and internalErrorBody are the status and body of the
+// 500 a server answers a failed response with while nothing has gone out.
+const (
+	internalErrorStatus = "500 Internal Server Error"
+	internalErrorBody   = "Internal Server Error\n"
+)
 
 var errNilBody = errors.New("gateway: the application returned a nil Body")
 
 var errOverflow = errors.New("gateway: the body is longer than its Content-Length")
 
-// errGone ends a response whose client has gone: x.gone says why. An
-// HTTPHandler closes the connection and logs nothing (a client leaving is
-// not the application's error).
-var errGone = errors.New("gateway: the client has gone")
+// ErrClientGone is wrapped by the error [Exchange.Serve] returns when the
+// client went away, or the request's context ended, before the body was
+// complete. The response must not end as though it were: an [HTTPHandler]
+// closes the connection and logs nothing, as a client leaving is not the
+// application's error.
+var ErrClientGone = errors.New("gateway: the client has gone")
 
-// panicError carries a recovered panic and the stack it was raised on.
-type panicError struct {
-	value any
-	stack []byte
+// errGone ends a transmission whose client has gone: x.gone says why, and
+// Serve returns the two as a goneError.
+var errGone = ErrClientGone
+
+// goneError is ErrClientGone with its cause: the failed write, or the
+// context's error.
+type goneError struct{ cause error }
+
+func (e *goneError) Error() string {
+	if e.cause == nil {
+		return ErrClientGone.Error()
+	}
+	return ErrClientGone.Error() + ": " + e.cause.Error()
 }
 
-func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+func (e *goneError) Unwrap() []error { return []error{ErrClientGone, e.cause} }
+
+// A PanicError carries a panic that [Exchange.Serve] recovered from an
+// application or its Body, and the stack it was raised on. A server logs
+// it with its stack, or panics again with Value to pass it on.
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack []byte // the goroutine's stack where it panicked, as runtime/debug.Stack formats it
+}
+
+// Error returns "panic: " and the value.
+func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
 
 // Unwrap exposes a panic value that is an error.
-func (p *panicError) Unwrap() error {
-	err, _ := p.value.(error)
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
 	return err
 }
 
+// recovered makes the error of a recovered panic. http.ErrAbortHandler
+// stays itself: it is how a handler asks net/http to abort the response.
 func recovered(v any) error {
 	if v == http.ErrAbortHandler {
 		return http.ErrAbortHandler
 	}
-	return &panicError{value: v, stack: debug.Stack()}
+	return &PanicError{Value: v, Stack: debug.Stack()}
 }

@@ -1,4 +1,4 @@
-package gateway
+package middleware
 
 import (
 	"errors"
@@ -13,6 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/internal/httpsyntax"
 )
 
 // SharedData returns an Application that serves the files under the
@@ -56,7 +59,7 @@ import (
 //     A request for several ranges, a malformed Range, or a Range on an
 //     empty file is answered with the whole file, 200, as RFC 9110 allows.
 //
-// A full response's Body is [File], which net/http servers send with
+// A full response's Body is [gateway.File], which net/http servers send with
 // sendfile; a range is read through an [io.SectionReader]. Either closes the
 // file when the server closes the Body. A HEAD request gets the same headers
 // and an empty Body.
@@ -66,7 +69,7 @@ import (
 // setup mistakes. The directory stays open for the life of the Application,
 // so the files served are those under the directory root named when
 // SharedData was called, even if it is later renamed.
-func SharedData(app Application, prefix string, root string) Application {
+func SharedData(app gateway.Application, prefix string, root string) gateway.Application {
 	if app == nil {
 		panic("gateway: SharedData: the application is nil")
 	}
@@ -81,13 +84,13 @@ func SharedData(app Application, prefix string, root string) Application {
 }
 
 type sharedData struct {
-	app    Application
+	app    gateway.Application
 	prefix string
 	root   *os.Root
 }
 
 // ServeGateway serves a file under the prefix, or passes the request on.
-func (s *sharedData) ServeGateway(env *Environ, start StartResponse) Body {
+func (s *sharedData) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 	name, ok := s.name(env.PathInfo)
 	if !ok || name == "" {
 		return s.app.ServeGateway(env, start)
@@ -113,7 +116,7 @@ func (s *sharedData) ServeGateway(env *Environ, start StartResponse) Body {
 		return sharedDataError(start, http.StatusNotFound)
 	}
 	if env.Method != http.MethodGet && env.Method != http.MethodHead {
-		return sharedDataError(start, http.StatusMethodNotAllowed, Header{"Allow", "GET, HEAD"})
+		return sharedDataError(start, http.StatusMethodNotAllowed, gateway.Header{Name: "Allow", Value: "GET, HEAD"})
 	}
 	f, err := s.root.Open(name)
 	if err != nil {
@@ -145,21 +148,21 @@ func (s *sharedData) name(p string) (string, bool) {
 
 // sharedDataServe answers a GET or HEAD for the open regular file f, and
 // owns f from then on.
-func sharedDataServe(env *Environ, start StartResponse, f *os.File, fi fs.FileInfo, name string) Body {
+func sharedDataServe(env *gateway.Environ, start gateway.StartResponse, f *os.File, fi fs.FileInfo, name string) gateway.Body {
 	size := fi.Size()
 	modTime := fi.ModTime()
 	etag := sharedDataETag(size, modTime)
-	headers := make(Headers, 0, 7)
-	headers = append(headers, Header{"ETag", etag})
+	headers := make(gateway.Headers, 0, 7)
+	headers = append(headers, gateway.Header{Name: "ETag", Value: etag})
 	hasModTime := !modTime.IsZero() && !modTime.Equal(time.Unix(0, 0))
 	if hasModTime {
-		headers = append(headers, Header{"Last-Modified", modTime.UTC().Format(http.TimeFormat)})
+		headers = append(headers, gateway.Header{Name: "Last-Modified", Value: modTime.UTC().Format(http.TimeFormat)})
 	}
 
 	if sharedDataNotModified(env, etag, modTime, hasModTime) {
 		f.Close()
-		start(StatusLine(http.StatusNotModified), headers)
-		return NoBody
+		start(gateway.StatusLine(http.StatusNotModified), headers)
+		return gateway.NoBody
 	}
 
 	ctype := mime.TypeByExtension(path.Ext(name))
@@ -168,7 +171,7 @@ func sharedDataServe(env *Environ, start StartResponse, f *os.File, fi fs.FileIn
 		n, _ := f.ReadAt(buf[:], 0)
 		ctype = http.DetectContentType(buf[:n])
 	}
-	headers = append(headers, Header{"Accept-Ranges", "bytes"}, Header{"Content-Type", ctype})
+	headers = append(headers, gateway.Header{Name: "Accept-Ranges", Value: "bytes"}, gateway.Header{Name: "Content-Type", Value: ctype})
 
 	first, length, kind := int64(0), size, sharedDataRangeNone
 	if rng := env.Header.Get("Range"); rng != "" && size > 0 && sharedDataIfRange(env, etag, modTime, hasModTime) {
@@ -178,25 +181,25 @@ func sharedDataServe(env *Environ, start StartResponse, f *os.File, fi fs.FileIn
 	case sharedDataRangeUnsatisfiable:
 		f.Close()
 		return sharedDataError(start, http.StatusRequestedRangeNotSatisfiable,
-			Header{"Content-Range", "bytes */" + strconv.FormatInt(size, 10)})
+			gateway.Header{Name: "Content-Range", Value: "bytes */" + strconv.FormatInt(size, 10)})
 	case sharedDataRangeOne:
 		headers = append(headers,
-			Header{"Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+length-1, size)},
-			Header{"Content-Length", strconv.FormatInt(length, 10)})
-		start(StatusLine(http.StatusPartialContent), headers)
+			gateway.Header{Name: "Content-Range", Value: fmt.Sprintf("bytes %d-%d/%d", first, first+length-1, size)},
+			gateway.Header{Name: "Content-Length", Value: strconv.FormatInt(length, 10)})
+		start(gateway.StatusLine(http.StatusPartialContent), headers)
 		if env.Method == http.MethodHead {
 			f.Close()
-			return NoBody
+			return gateway.NoBody
 		}
-		return Reader(sharedDataSection{io.NewSectionReader(f, first, length), f})
+		return gateway.Reader(sharedDataSection{io.NewSectionReader(f, first, length), f})
 	default:
-		headers = append(headers, Header{"Content-Length", strconv.FormatInt(size, 10)})
-		start(StatusLine(http.StatusOK), headers)
+		headers = append(headers, gateway.Header{Name: "Content-Length", Value: strconv.FormatInt(size, 10)})
+		start(gateway.StatusLine(http.StatusOK), headers)
 		if env.Method == http.MethodHead {
 			f.Close()
-			return NoBody
+			return gateway.NoBody
 		}
-		return File(f)
+		return gateway.File(f)
 	}
 }
 
@@ -214,7 +217,7 @@ func sharedDataETag(size int64, modTime time.Time) string {
 
 // sharedDataNotModified evaluates If-None-Match, or when it is absent
 // If-Modified-Since (RFC 9110 13.2.2).
-func sharedDataNotModified(env *Environ, etag string, modTime time.Time, hasModTime bool) bool {
+func sharedDataNotModified(env *gateway.Environ, etag string, modTime time.Time, hasModTime bool) bool {
 	if inm := env.Header.Values("If-None-Match"); len(inm) > 0 {
 		for _, v := range inm {
 			if sharedDataETagMatch(v, etag) {
@@ -260,7 +263,7 @@ func sharedDataETagMatch(list, etag string) bool {
 // sharedDataIfRange reports whether a Range may be honoured: there is no
 // If-Range, or it holds the current strong ETag, or the exact
 // Last-Modified date.
-func sharedDataIfRange(env *Environ, etag string, modTime time.Time, hasModTime bool) bool {
+func sharedDataIfRange(env *gateway.Environ, etag string, modTime time.Time, hasModTime bool) bool {
 	ir := strings.TrimSpace(env.Header.Get("If-Range"))
 	switch {
 	case ir == "":
@@ -330,7 +333,7 @@ func sharedDataParseRange(h string, size int64) (first, length int64, kind int) 
 
 // sharedDataDigits parses a non-empty run of decimal digits.
 func sharedDataDigits(s string) (int64, bool) {
-	if !isDigits(s) {
+	if !httpsyntax.IsDigits(s) {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
@@ -338,12 +341,12 @@ func sharedDataDigits(s string) (int64, bool) {
 }
 
 // sharedDataError answers with code and a short text body.
-func sharedDataError(start StartResponse, code int, extra ...Header) Body {
+func sharedDataError(start gateway.StartResponse, code int, extra ...gateway.Header) gateway.Body {
 	text := http.StatusText(code) + "\n"
-	headers := Headers{
-		{"Content-Type", "text/plain; charset=utf-8"},
-		{"Content-Length", strconv.Itoa(len(text))},
+	headers := gateway.Headers{
+		{Name: "Content-Type", Value: "text/plain; charset=utf-8"},
+		{Name: "Content-Length", Value: strconv.Itoa(len(text))},
 	}
-	start(StatusLine(code), append(headers, extra...))
-	return Strings(text)
+	start(gateway.StatusLine(code), append(headers, extra...))
+	return gateway.Strings(text)
 }

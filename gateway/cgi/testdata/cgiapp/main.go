@@ -1,5 +1,5 @@
 // Command cgiapp is the CGI program of gateway's end-to-end test
-// (TestCGIUnderLighttpd): a small application served by gateway.RunCGI,
+// (TestCGIUnderLighttpd): a small application served by cgi.Serve,
 // with one route per behaviour the test checks.
 package main
 
@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/cgi"
 )
 
 func main() {
-	if err := gateway.RunCGI(gateway.AppFunc(app)); err != nil {
+	if err := cgi.Serve(gateway.AppFunc(app)); err != nil {
 		os.Exit(1)
 	}
 }

@@ -1,4 +1,4 @@
-package gateway_test
+package middleware_test
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/middleware"
 )
 
 const (
@@ -83,7 +84,7 @@ func mwSharedData(t *testing.T) (gateway.Application, *mwProbe) {
 	t.Helper()
 	_, public := mwSharedDataTree(t)
 	fallback := &mwProbe{name: "app"}
-	return gateway.SharedData(fallback, "/static", public), fallback
+	return middleware.SharedData(fallback, "/static", public), fallback
 }
 
 // mwGet runs a request with the given headers ("Name: value") directly.
@@ -330,7 +331,7 @@ func TestSharedDataSpecialFile(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, exec.Command(mkfifo, filepath.Join(dir, "fifo")).Run())
 	fallback := &mwProbe{name: "app"}
-	app := gateway.SharedData(fallback, "/static", dir)
+	app := middleware.SharedData(fallback, "/static", dir)
 
 	done := make(chan mwRecorded, 1)
 	go func() { done <- mwGet(t, app, "GET", "/static/fifo") }()
@@ -596,7 +597,7 @@ func TestSharedDataLargeFile(t *testing.T) {
 		data[i] = byte(i * 7)
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "big.bin"), data, 0o644))
-	srv := httptest.NewServer(gateway.Handler(gateway.SharedData(&mwProbe{name: "app"}, "/files", dir)))
+	srv := httptest.NewServer(gateway.Handler(middleware.SharedData(&mwProbe{name: "app"}, "/files", dir)))
 	defer srv.Close()
 
 	resp, err := http.Get(srv.URL + "/files/big.bin")
@@ -622,7 +623,7 @@ func TestSharedDataLargeFile(t *testing.T) {
 func TestSharedDataRootPrefix(t *testing.T) {
 	_, public := mwSharedDataTree(t)
 	fallback := &mwProbe{name: "app"}
-	app := gateway.SharedData(fallback, "", public)
+	app := middleware.SharedData(fallback, "", public)
 
 	rec := mwGet(t, app, "GET", "/hello.txt")
 	assert.Equal(t, 200, rec.Code)
@@ -638,8 +639,8 @@ func TestSharedDataRootPrefix(t *testing.T) {
 func TestSharedDataMounted(t *testing.T) {
 	_, public := mwSharedDataTree(t)
 	fallback := &mwProbe{name: "app"}
-	d := gateway.Dispatcher(&mwProbe{name: "root"}, map[string]gateway.Application{
-		"/site": gateway.SharedData(fallback, "/static", public),
+	d := middleware.Dispatcher(&mwProbe{name: "root"}, map[string]gateway.Application{
+		"/site": middleware.SharedData(fallback, "/static", public),
 	})
 	rec := mwGet(t, d, "GET", "/site/static/hello.txt")
 	assert.Equal(t, 200, rec.Code)
@@ -652,14 +653,14 @@ func TestSharedDataBadSetupPanics(t *testing.T) {
 	_, public := mwSharedDataTree(t)
 	app := &mwProbe{name: "app"}
 	for _, prefix := range []string{"static", "/static/", "/"} {
-		v := mwPanic(func() { gateway.SharedData(app, prefix, public) })
+		v := mwPanic(func() { middleware.SharedData(app, prefix, public) })
 		assert.Contains(t, fmt.Sprint(v), fmt.Sprintf("prefix %q", prefix))
 	}
 	missing := filepath.Join(public, "nope")
-	v := mwPanic(func() { gateway.SharedData(app, "/static", missing) })
+	v := mwPanic(func() { middleware.SharedData(app, "/static", missing) })
 	assert.Contains(t, fmt.Sprint(v), fmt.Sprintf("root %q", missing))
-	v = mwPanic(func() { gateway.SharedData(app, "/static", filepath.Join(public, "hello.txt")) })
+	v = mwPanic(func() { middleware.SharedData(app, "/static", filepath.Join(public, "hello.txt")) })
 	assert.Contains(t, fmt.Sprint(v), "gateway: SharedData: root")
-	v = mwPanic(func() { gateway.SharedData(nil, "/static", public) })
+	v = mwPanic(func() { middleware.SharedData(nil, "/static", public) })
 	assert.Contains(t, fmt.Sprint(v), "gateway: SharedData")
 }

@@ -2,7 +2,7 @@
 
 // CGI needs a process with SIGTERM and SIGPIPE: neither js/wasm nor Plan 9.
 
-package gateway_test
+package cgi_test
 
 import (
 	"bufio"
@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/cgi"
 	"github.com/vial-go/vial/internal/testutil"
 )
 
@@ -86,13 +87,13 @@ type cgiResult struct {
 func cgiServe(t *testing.T, app gateway.Application, env []string, stdin string) cgiResult {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	err := (&gateway.CGI{
+	err := (&cgi.Server{
 		App:    app,
 		Env:    env,
 		Stdin:  strings.NewReader(stdin),
 		Stdout: &stdout,
 		Stderr: &stderr,
-	}).Run()
+	}).Serve()
 	return cgiResult{stdout.String(), stderr.String(), err}
 }
 
@@ -132,7 +133,7 @@ func TestCGIEnvironFromVariables(t *testing.T) {
 		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return gateway.NoBody
 	})
-	err := (&gateway.CGI{
+	err := (&cgi.Server{
 		App: app,
 		Env: []string{
 			"GATEWAY_INTERFACE=CGI/1.1",
@@ -160,7 +161,7 @@ func TestCGIEnvironFromVariables(t *testing.T) {
 		Stdin:  strings.NewReader("a=b"),
 		Stdout: io.Discard,
 		Stderr: &errorsText,
-	}).Run()
+	}).Serve()
 	require.NoError(t, err)
 	require.NotNil(t, got)
 
@@ -196,7 +197,7 @@ func TestCGIEnvironFromVariables(t *testing.T) {
 	assert.False(t, got.Multithread)
 	assert.True(t, got.Multiprocess)
 	assert.True(t, got.RunOnce)
-	assert.Equal(t, gateway.Version, got.Get(gateway.KeyVersion))
+	assert.Equal(t, gateway.Version(), got.Get(gateway.KeyVersion))
 	assert.NotNil(t, got.Context())
 	assert.Equal(t, "https://example.org:8443/cgi-bin/app.cgi/a%20b/c?x=1&y=%20", got.RequestURL())
 
@@ -295,13 +296,13 @@ func TestCGIInputLimitedToContentLength(t *testing.T) {
 		start("204 No Content", nil)
 		return gateway.NoBody
 	})
-	err := (&gateway.CGI{
+	err := (&cgi.Server{
 		App:    app,
 		Env:    cgiBaseEnv("REQUEST_METHOD=POST", "CONTENT_LENGTH=5"),
 		Stdin:  stdin,
 		Stdout: io.Discard,
 		Stderr: io.Discard,
-	}).Run()
+	}).Serve()
 	require.NoError(t, err)
 	require.NoError(t, readErr)
 	assert.Equal(t, "hello", string(body))
@@ -326,7 +327,7 @@ func TestCGIInputWithoutContentLengthIsEmpty(t *testing.T) {
 			if length != "" {
 				vars = cgiBaseEnv("CONTENT_LENGTH=" + length)
 			}
-			err := (&gateway.CGI{App: app, Env: vars, Stdin: stdin, Stdout: io.Discard, Stderr: io.Discard}).Run()
+			err := (&cgi.Server{App: app, Env: vars, Stdin: stdin, Stdout: io.Discard, Stderr: io.Discard}).Serve()
 			require.NoError(t, err)
 			assert.Empty(t, body)
 			assert.Equal(t, "", contentLength, "CONTENT_LENGTH is empty when the request has no body")
@@ -425,7 +426,7 @@ func TestCGIHeadersLazyAndEachChunkFlushed(t *testing.T) {
 		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return body
 	})
-	err := (&gateway.CGI{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: out, Stderr: io.Discard}).Run()
+	err := (&cgi.Server{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: out, Stderr: io.Discard}).Serve()
 	require.NoError(t, err)
 	head := "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"
 	assert.Equal(t, []string{"", "", head + "one,", head + "one,two"}, seen)
@@ -457,7 +458,7 @@ func TestCGIWriteCallable(t *testing.T) {
 		errs = append(errs, write([]byte("write")))
 		return gateway.Strings("; then the body")
 	})
-	err := (&gateway.CGI{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: out, Stderr: io.Discard}).Run()
+	err := (&cgi.Server{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: out, Stderr: io.Discard}).Serve()
 	require.NoError(t, err)
 	assert.Equal(t, []error{nil, nil, nil, nil}, errs)
 	assert.Equal(t, []string{
@@ -473,7 +474,7 @@ func TestCGIRefusesBadResponse(t *testing.T) {
 		name    string
 		status  string
 		headers gateway.Headers
-		rule    string
+		rule    gateway.Rule
 	}{
 		{"crlf in value", "200 OK", gateway.Headers{{Name: "X-Split", Value: "a\r\nInjected: yes"}}, gateway.RuleHeaderCRLF},
 		{"bad name", "200 OK", gateway.Headers{{Name: "Bad Name", Value: "x"}}, gateway.RuleHeaderName},
@@ -800,7 +801,7 @@ func TestCGIStdoutFailureStopsTheBody(t *testing.T) {
 		return body
 	})
 	var stderr bytes.Buffer
-	err := (&gateway.CGI{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: out, Stderr: &stderr}).Run()
+	err := (&cgi.Server{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: out, Stderr: &stderr}).Serve()
 	require.ErrorIs(t, err, syscall.EPIPE)
 	assert.Equal(t, 1, asked)
 	assert.Equal(t, 1, body.closes)
@@ -829,7 +830,7 @@ func TestCGIContextCancelStopsTheBody(t *testing.T) {
 		return body
 	})
 	var stdout bytes.Buffer
-	err := (&gateway.CGI{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: io.Discard, Context: ctx}).Run()
+	err := (&cgi.Server{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: io.Discard, Context: ctx}).Serve()
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 2, asked)
 	assert.Equal(t, "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n01", stdout.String())
@@ -848,7 +849,7 @@ func TestCGIFileBody(t *testing.T) {
 			start("200 OK", headers)
 			return gateway.File(f)
 		})
-		return (&gateway.CGI{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: stdout, Stderr: io.Discard}).Run()
+		return (&cgi.Server{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: stdout, Stderr: io.Discard}).Serve()
 	}
 
 	// With its length known, the file goes to stdout through io.Copy
@@ -908,7 +909,7 @@ func TestCGIHelperProcess(t *testing.T) {
 		return gateway.Strings(fmt.Sprintf("%s %s %s body=%q run_once=%v",
 			env.Method, env.PathInfo, env.Header.Get("X-Test"), data, env.RunOnce))
 	})
-	err := gateway.RunCGI(app)
+	err := cgi.Serve(app)
 	rest, _ := io.ReadAll(os.Stdin)
 	fmt.Fprintf(os.Stderr, "left on stdin: %q\n", rest)
 	if err != nil {
@@ -1254,25 +1255,5 @@ func cgiWaitExit(t *testing.T, cmd *exec.Cmd, when string) error {
 		<-done
 		t.Fatalf("the CGI process did not stop %s", when)
 		return nil
-	}
-}
-
-// Under CGI, the correct applications of the Handler's test break no rule
-// either, the server's included, and Validate changes nothing they send.
-func TestValidateCorrectAppsUnderCGI(t *testing.T) {
-	run := func(app gateway.Application) string {
-		var out bytes.Buffer
-		err := (&gateway.CGI{App: app, Env: cgiBaseEnv(), Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard}).Run()
-		require.NoError(t, err)
-		return out.String()
-	}
-	for name, app := range vCorrectApps(t) {
-		t.Run(name, func(t *testing.T) {
-			var c vCollector
-			plain := run(app)
-			checked := run(gateway.ValidateWith(app, c.report))
-			assert.Empty(t, c.all(), "violations")
-			assert.Equal(t, plain, checked, "Validate changed the response")
-		})
 	}
 }

@@ -1,4 +1,4 @@
-package gateway_test
+package middleware_test
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/middleware"
 )
 
 // Helpers shared by the middleware tests (Dispatcher, ProxyFix, SharedData).
@@ -139,7 +140,7 @@ func TestDispatcherRoutes(t *testing.T) {
 			for _, name := range []string{"root", "api", "v2", "space", "deep"} {
 				probes[name] = &mwProbe{name: name}
 			}
-			d := gateway.Dispatcher(probes["root"], map[string]gateway.Application{
+			d := middleware.Dispatcher(probes["root"], map[string]gateway.Application{
 				"/api":     probes["api"],
 				"/api/v2":  probes["v2"],
 				"/a b":     probes["space"],
@@ -164,7 +165,7 @@ func TestDispatcherRoutes(t *testing.T) {
 
 func TestDispatcherAppendsToScriptName(t *testing.T) {
 	api := &mwProbe{name: "api"}
-	d := gateway.Dispatcher(&mwProbe{name: "root"}, map[string]gateway.Application{"/api": api})
+	d := middleware.Dispatcher(&mwProbe{name: "root"}, map[string]gateway.Application{"/api": api})
 
 	env := mwEnv("GET", "/api/users")
 	env.ScriptName = "/site"
@@ -177,7 +178,7 @@ func TestDispatcherAppendsToScriptName(t *testing.T) {
 
 func TestDispatcherFallbackUntouched(t *testing.T) {
 	root := &mwProbe{name: "root"}
-	d := gateway.Dispatcher(root, map[string]gateway.Application{"/api": &mwProbe{name: "api"}})
+	d := middleware.Dispatcher(root, map[string]gateway.Application{"/api": &mwProbe{name: "api"}})
 
 	env := mwEnv("GET", "/apidocs/x")
 	env.ScriptName = "/site"
@@ -190,7 +191,7 @@ func TestDispatcherFallbackUntouched(t *testing.T) {
 func TestDispatcherNoMounts(t *testing.T) {
 	root := &mwProbe{name: "root"}
 	for _, mounts := range []map[string]gateway.Application{nil, {}} {
-		rec := mwRecord(t, gateway.Dispatcher(root, mounts), mwEnv("GET", "/x/y"))
+		rec := mwRecord(t, middleware.Dispatcher(root, mounts), mwEnv("GET", "/x/y"))
 		assert.Equal(t, "root  /x/y", rec.Body)
 	}
 }
@@ -200,9 +201,9 @@ func TestDispatcherNested(t *testing.T) {
 	apiRoot := &mwProbe{name: "apiroot"}
 	v1 := &mwProbe{name: "v1"}
 	admin := &mwProbe{name: "admin"}
-	d := gateway.Dispatcher(root, map[string]gateway.Application{
-		"/api": gateway.Dispatcher(apiRoot, map[string]gateway.Application{
-			"/v1": gateway.Dispatcher(v1, map[string]gateway.Application{"/admin": admin}),
+	d := middleware.Dispatcher(root, map[string]gateway.Application{
+		"/api": middleware.Dispatcher(apiRoot, map[string]gateway.Application{
+			"/v1": middleware.Dispatcher(v1, map[string]gateway.Application{"/admin": admin}),
 		}),
 	})
 
@@ -231,7 +232,7 @@ func TestDispatcherSameMapDifferentRoots(t *testing.T) {
 	// The longest prefix wins whatever the map's iteration order.
 	short, long := &mwProbe{name: "short"}, &mwProbe{name: "long"}
 	for range 20 {
-		d := gateway.Dispatcher(&mwProbe{name: "root"}, map[string]gateway.Application{
+		d := middleware.Dispatcher(&mwProbe{name: "root"}, map[string]gateway.Application{
 			"/a": short, "/a/b": long, "/a/b/c/d": long,
 		})
 		assert.Equal(t, "long /a/b /c", mwRecord(t, d, mwEnv("GET", "/a/b/c")).Body)
@@ -242,7 +243,7 @@ func TestDispatcherSameMapDifferentRoots(t *testing.T) {
 
 func TestDispatcherCopiesMounts(t *testing.T) {
 	mounts := map[string]gateway.Application{"/api": &mwProbe{name: "api"}}
-	d := gateway.Dispatcher(&mwProbe{name: "root"}, mounts)
+	d := middleware.Dispatcher(&mwProbe{name: "root"}, mounts)
 	mounts["/other"] = &mwProbe{name: "other"}
 	delete(mounts, "/api")
 
@@ -260,16 +261,16 @@ func TestDispatcherBadMountsPanic(t *testing.T) {
 		"api/":  `"api/"`,
 	}
 	for key, quoted := range tests {
-		v := mwPanic(func() { gateway.Dispatcher(app, map[string]gateway.Application{key: app}) })
+		v := mwPanic(func() { middleware.Dispatcher(app, map[string]gateway.Application{key: app}) })
 		require.NotNil(t, v, "key %q must panic", key)
 		msg := fmt.Sprint(v)
 		assert.Contains(t, msg, "gateway: Dispatcher")
 		assert.Contains(t, msg, quoted, "the message names the key")
 	}
 
-	v := mwPanic(func() { gateway.Dispatcher(app, map[string]gateway.Application{"/api": nil}) })
+	v := mwPanic(func() { middleware.Dispatcher(app, map[string]gateway.Application{"/api": nil}) })
 	assert.Contains(t, fmt.Sprint(v), `"/api" is nil`)
-	v = mwPanic(func() { gateway.Dispatcher(nil, nil) })
+	v = mwPanic(func() { middleware.Dispatcher(nil, nil) })
 	assert.Contains(t, fmt.Sprint(v), "fallback application is nil")
 }
 
@@ -286,7 +287,7 @@ func TestDispatcherHTTP(t *testing.T) {
 	legacy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "legacy|%s", r.URL.Path)
 	})
-	d := gateway.Dispatcher(urlApp("root"), map[string]gateway.Application{
+	d := middleware.Dispatcher(urlApp("root"), map[string]gateway.Application{
 		"/api":    urlApp("api"),
 		"/legacy": gateway.FromHandler(legacy),
 	})

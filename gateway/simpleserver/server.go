@@ -1,4 +1,4 @@
-package gateway
+package simpleserver
 
 import (
 	"context"
@@ -8,37 +8,39 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/vial-go/vial/gateway"
 )
 
-// SimpleServer is a small HTTP server for one [Application], the analogue
+// Server is a small HTTP server for one [gateway.Application], the analogue
 // of wsgiref.simple_server's WSGIServer: enough to run an application or an
 // example, with none of the dev server's reloading or debugging (that is
 // package serving). Make one with [MakeServer].
 //
-// It serves through [Handler] on a [net/http.Server], so requests run
+// It serves through [gateway.Handler] on a [net/http.Server], so requests run
 // concurrently (gateway.multithread is true) and every guarantee of
-// [HTTPHandler] holds.
-type SimpleServer struct {
+// [gateway.HTTPHandler] holds.
+type Server struct {
 	ln     net.Listener
 	srv    *http.Server
 	cancel context.CancelFunc // ends the requests' contexts
 }
 
-// Timeouts of a [SimpleServer]. There is no overall read or write timeout,
+// Timeouts of a [Server]. There is no overall read or write timeout,
 // which would cut off long uploads and streamed responses; a slow client is
 // bounded by the header timeout, and an idle connection by the idle one.
 const (
-	SimpleServerReadHeaderTimeout = 10 * time.Second
-	SimpleServerIdleTimeout       = 2 * time.Minute
+	ReadHeaderTimeout = 10 * time.Second
+	IdleTimeout       = 2 * time.Minute
 )
 
 // MakeServer returns a server for app listening on host:port, as
 // wsgiref.simple_server.make_server does. It binds the listener at once, so
 // the address is taken (or the error reported) before MakeServer returns;
-// port 0 picks a free port, which [SimpleServer.Addr] then reports. host ""
+// port 0 picks a free port, which [Server.Addr] then reports. host ""
 // listens on every interface. The server does not serve until
-// [SimpleServer.ServeForever] is called.
-func MakeServer(host string, port int, app Application) (*SimpleServer, error) {
+// [Server.ServeForever] is called.
+func MakeServer(host string, port int, app gateway.Application) (*Server, error) {
 	if app == nil {
 		return nil, errors.New("gateway: MakeServer with a nil Application")
 	}
@@ -50,12 +52,12 @@ func MakeServer(host string, port int, app Application) (*SimpleServer, error) {
 		return nil, err
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &SimpleServer{
+	return &Server{
 		ln: ln,
 		srv: &http.Server{
-			Handler:           Handler(app),
-			ReadHeaderTimeout: SimpleServerReadHeaderTimeout,
-			IdleTimeout:       SimpleServerIdleTimeout,
+			Handler:           gateway.Handler(app),
+			ReadHeaderTimeout: ReadHeaderTimeout,
+			IdleTimeout:       IdleTimeout,
 			BaseContext:       func(net.Listener) context.Context { return base },
 		},
 		cancel: cancel,
@@ -64,14 +66,14 @@ func MakeServer(host string, port int, app Application) (*SimpleServer, error) {
 
 // Addr returns the address the server listens on, "host:port", with the
 // real port when MakeServer was given port 0.
-func (s *SimpleServer) Addr() string {
+func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
 // ServeForever accepts connections and serves requests until the server is
 // shut down or closed, and then returns nil; any other error ends it too and
 // is returned. It is meant to be called once.
-func (s *SimpleServer) ServeForever() error {
+func (s *Server) ServeForever() error {
 	err := s.srv.Serve(s.ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -84,7 +86,7 @@ func (s *SimpleServer) ServeForever() error {
 // returns when they have. If ctx ends first, the requests still running see
 // their gateway.context cancelled, so that a streaming body stops and its
 // response is aborted, and Shutdown returns ctx's error.
-func (s *SimpleServer) Shutdown(ctx context.Context) error {
+func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		s.cancel()
@@ -96,7 +98,7 @@ func (s *SimpleServer) Shutdown(ctx context.Context) error {
 // Close stops the server at once: it closes the listener and every
 // connection, and cancels the gateway.context of the requests in flight.
 // ServeForever returns nil.
-func (s *SimpleServer) Close() error {
+func (s *Server) Close() error {
 	s.cancel()
 	err := s.srv.Close()
 	s.closeListener()
@@ -105,6 +107,6 @@ func (s *SimpleServer) Close() error {
 
 // closeListener releases the port even when ServeForever was never called
 // (net/http closes only the listeners it serves).
-func (s *SimpleServer) closeListener() {
+func (s *Server) closeListener() {
 	_ = s.ln.Close()
 }

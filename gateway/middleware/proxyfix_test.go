@@ -1,4 +1,4 @@
-package gateway_test
+package middleware_test
 
 import (
 	"fmt"
@@ -11,14 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/middleware"
 )
 
 // mwProxyFixRun runs a request with the given X-Forwarded-* header lines
 // through ProxyFix and returns the environ the application saw.
-func mwProxyFixRun(t *testing.T, opts gateway.ProxyFixOptions, headers map[string][]string) *gateway.Environ {
+func mwProxyFixRun(t *testing.T, opts middleware.ProxyFixOptions, headers map[string][]string) *gateway.Environ {
 	t.Helper()
 	var seen *gateway.Environ
-	app := gateway.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	app := middleware.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		seen = env
 		start("204 No Content", nil)
 		return gateway.NoBody
@@ -37,7 +38,7 @@ func mwProxyFixRun(t *testing.T, opts gateway.ProxyFixOptions, headers map[strin
 }
 
 func TestProxyFixZeroTrustsNothing(t *testing.T) {
-	env := mwProxyFixRun(t, gateway.ProxyFixOptions{}, map[string][]string{
+	env := mwProxyFixRun(t, middleware.ProxyFixOptions{}, map[string][]string{
 		"X-Forwarded-For":    {"203.0.113.7"},
 		"X-Forwarded-Proto":  {"https"},
 		"X-Forwarded-Host":   {"example.org"},
@@ -88,7 +89,7 @@ func TestProxyFixFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := mwProxyFixRun(t, gateway.ProxyFixOptions{For: tt.trusted}, map[string][]string{"X-Forwarded-For": tt.lines})
+			env := mwProxyFixRun(t, middleware.ProxyFixOptions{For: tt.trusted}, map[string][]string{"X-Forwarded-For": tt.lines})
 			assert.Equal(t, tt.wantAddr, env.RemoteAddr)
 			assert.Equal(t, tt.wantPort, env.RemotePort)
 		})
@@ -116,7 +117,7 @@ func TestProxyFixProto(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := mwProxyFixRun(t, gateway.ProxyFixOptions{Proto: tt.trusted}, map[string][]string{"X-Forwarded-Proto": tt.lines})
+			env := mwProxyFixRun(t, middleware.ProxyFixOptions{Proto: tt.trusted}, map[string][]string{"X-Forwarded-Proto": tt.lines})
 			assert.Equal(t, tt.want, env.URLScheme)
 		})
 	}
@@ -153,7 +154,7 @@ func TestProxyFixHost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := gateway.ProxyFixOptions{Host: tt.trusted}
+			opts := middleware.ProxyFixOptions{Host: tt.trusted}
 			headers := map[string][]string{"X-Forwarded-Host": tt.lines}
 			if tt.proto != "" {
 				opts.Proto = 1
@@ -171,42 +172,42 @@ func TestProxyFixHost(t *testing.T) {
 func TestProxyFixPort(t *testing.T) {
 	tests := []struct {
 		name       string
-		opts       gateway.ProxyFixOptions
+		opts       middleware.ProxyFixOptions
 		headers    map[string][]string
 		host, port string
 		url        string
 	}{
-		{"port", gateway.ProxyFixOptions{Port: 1},
+		{"port", middleware.ProxyFixOptions{Port: 1},
 			map[string][]string{"X-Forwarded-Port": {"8080"}},
 			"example.com:8080", "8080", "http://example.com:8080/path?q=1"},
-		{"default port dropped from host", gateway.ProxyFixOptions{Port: 1, Proto: 1},
+		{"default port dropped from host", middleware.ProxyFixOptions{Port: 1, Proto: 1},
 			map[string][]string{"X-Forwarded-Port": {"443"}, "X-Forwarded-Proto": {"https"}},
 			"example.com", "443", "https://example.com/path?q=1"},
-		{"replaces the port of the forwarded host", gateway.ProxyFixOptions{Port: 1, Host: 1},
+		{"replaces the port of the forwarded host", middleware.ProxyFixOptions{Port: 1, Host: 1},
 			map[string][]string{"X-Forwarded-Port": {"9000"}, "X-Forwarded-Host": {"example.org:8080"}},
 			"example.org:9000", "9000", "http://example.org:9000/path?q=1"},
-		{"IPv6 host", gateway.ProxyFixOptions{Port: 1, Host: 1},
+		{"IPv6 host", middleware.ProxyFixOptions{Port: 1, Host: 1},
 			map[string][]string{"X-Forwarded-Port": {"9000"}, "X-Forwarded-Host": {"[2001:db8::5]"}},
 			"[2001:db8::5]:9000", "9000", "http://[2001:db8::5]:9000/path?q=1"},
-		{"two proxies", gateway.ProxyFixOptions{Port: 2},
+		{"two proxies", middleware.ProxyFixOptions{Port: 2},
 			map[string][]string{"X-Forwarded-Port": {"1, 8080, 80"}},
 			"example.com:8080", "8080", "http://example.com:8080/path?q=1"},
-		{"fewer values", gateway.ProxyFixOptions{Port: 2},
+		{"fewer values", middleware.ProxyFixOptions{Port: 2},
 			map[string][]string{"X-Forwarded-Port": {"8080"}},
 			"example.com", "80", "http://example.com/path?q=1"},
-		{"untrusted", gateway.ProxyFixOptions{},
+		{"untrusted", middleware.ProxyFixOptions{},
 			map[string][]string{"X-Forwarded-Port": {"8080"}},
 			"example.com", "80", "http://example.com/path?q=1"},
-		{"zero", gateway.ProxyFixOptions{Port: 1},
+		{"zero", middleware.ProxyFixOptions{Port: 1},
 			map[string][]string{"X-Forwarded-Port": {"0"}},
 			"example.com", "80", "http://example.com/path?q=1"},
-		{"too large", gateway.ProxyFixOptions{Port: 1},
+		{"too large", middleware.ProxyFixOptions{Port: 1},
 			map[string][]string{"X-Forwarded-Port": {"65536"}},
 			"example.com", "80", "http://example.com/path?q=1"},
-		{"not a number", gateway.ProxyFixOptions{Port: 1},
+		{"not a number", middleware.ProxyFixOptions{Port: 1},
 			map[string][]string{"X-Forwarded-Port": {"https"}},
 			"example.com", "80", "http://example.com/path?q=1"},
-		{"signed", gateway.ProxyFixOptions{Port: 1},
+		{"signed", middleware.ProxyFixOptions{Port: 1},
 			map[string][]string{"X-Forwarded-Port": {"+8080"}},
 			"example.com", "80", "http://example.com/path?q=1"},
 	}
@@ -223,10 +224,10 @@ func TestProxyFixPort(t *testing.T) {
 func TestProxyFixPortWithoutHost(t *testing.T) {
 	// An HTTP/1.0 request may come without Host: only SERVER_PORT changes,
 	// and the URL is rebuilt from SERVER_NAME and SERVER_PORT.
-	app := gateway.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	app := middleware.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", nil)
 		return gateway.Strings(env.Host, "|", env.ServerPort, "|", env.HostURL())
-	}), gateway.ProxyFixOptions{Port: 1})
+	}), middleware.ProxyFixOptions{Port: 1})
 	env := mwEnv("GET", "/")
 	env.Host = ""
 	env.Header.Set("X-Forwarded-Port", "8080")
@@ -264,11 +265,11 @@ func TestProxyFixPrefix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var seen string
-			app := gateway.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+			app := middleware.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 				seen = env.ScriptName
 				start("200 OK", nil)
 				return gateway.NoBody
-			}), gateway.ProxyFixOptions{Prefix: tt.trusted})
+			}), middleware.ProxyFixOptions{Prefix: tt.trusted})
 			env := mwEnv("GET", "/path")
 			env.ScriptName = "/mounted"
 			for _, l := range tt.lines {
@@ -281,14 +282,14 @@ func TestProxyFixPrefix(t *testing.T) {
 }
 
 func TestProxyFixKeepsOriginals(t *testing.T) {
-	var orig gateway.ProxyFixOrig
-	app := gateway.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
-		v, ok := env.Lookup(gateway.KeyProxyFixOrig)
+	var orig middleware.ProxyFixOrig
+	app := middleware.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		v, ok := env.Lookup(middleware.KeyProxyFixOrig)
 		require.True(t, ok)
-		orig = v.(gateway.ProxyFixOrig)
+		orig = v.(middleware.ProxyFixOrig)
 		start("200 OK", nil)
 		return gateway.NoBody
-	}), gateway.ProxyFixOptions{For: 1, Proto: 1, Host: 1, Port: 1, Prefix: 1})
+	}), middleware.ProxyFixOptions{For: 1, Proto: 1, Host: 1, Port: 1, Prefix: 1})
 	env := mwEnv("GET", "/path")
 	env.ScriptName = "/mounted"
 	env.Header.Set("X-Forwarded-For", "203.0.113.7")
@@ -298,7 +299,7 @@ func TestProxyFixKeepsOriginals(t *testing.T) {
 	env.Header.Set("X-Forwarded-Prefix", "/app")
 	mwRecord(t, app, env)
 
-	assert.Equal(t, gateway.ProxyFixOrig{
+	assert.Equal(t, middleware.ProxyFixOrig{
 		RemoteAddr: "10.0.0.1",
 		RemotePort: "54321",
 		URLScheme:  "http",
@@ -316,8 +317,8 @@ func TestProxyFixKeepsOriginals(t *testing.T) {
 
 func TestProxyFixOriginalsWithoutHeaders(t *testing.T) {
 	// The originals are stored on every request, changed or not.
-	env := mwProxyFixRun(t, gateway.ProxyFixOptions{For: 1}, nil)
-	orig, ok := env.Get(gateway.KeyProxyFixOrig).(gateway.ProxyFixOrig)
+	env := mwProxyFixRun(t, middleware.ProxyFixOptions{For: 1}, nil)
+	orig, ok := env.Get(middleware.KeyProxyFixOrig).(middleware.ProxyFixOrig)
 	require.True(t, ok)
 	assert.Equal(t, "10.0.0.1", orig.RemoteAddr)
 	assert.Equal(t, "10.0.0.1", env.RemoteAddr)
@@ -325,20 +326,20 @@ func TestProxyFixOriginalsWithoutHeaders(t *testing.T) {
 
 func TestProxyFixBadOptionsPanic(t *testing.T) {
 	app := &mwProbe{name: "app"}
-	v := mwPanic(func() { gateway.ProxyFix(app, gateway.ProxyFixOptions{Host: -1}) })
+	v := mwPanic(func() { middleware.ProxyFix(app, middleware.ProxyFixOptions{Host: -1}) })
 	assert.Contains(t, fmt.Sprint(v), "ProxyFixOptions.Host is negative")
-	v = mwPanic(func() { gateway.ProxyFix(nil, gateway.ProxyFixOptions{}) })
+	v = mwPanic(func() { middleware.ProxyFix(nil, middleware.ProxyFixOptions{}) })
 	assert.Contains(t, fmt.Sprint(v), "gateway: ProxyFix")
 }
 
 // Through a real server, behind two simulated proxies: the client's forged
 // values on the left are ignored.
 func TestProxyFixHTTP(t *testing.T) {
-	app := gateway.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
-		orig := env.Get(gateway.KeyProxyFixOrig).(gateway.ProxyFixOrig)
+	app := middleware.ProxyFix(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		orig := env.Get(middleware.KeyProxyFixOrig).(middleware.ProxyFixOrig)
 		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return gateway.Strings(env.RemoteAddr, "|", env.RequestURL(), "|", orig.RemoteAddr, "|", orig.URLScheme)
-	}), gateway.ProxyFixOptions{For: 2, Proto: 2, Host: 2, Prefix: 1})
+	}), middleware.ProxyFixOptions{For: 2, Proto: 2, Host: 2, Prefix: 1})
 	srv := httptest.NewServer(gateway.Handler(app))
 	defer srv.Close()
 

@@ -1,4 +1,13 @@
-package gateway
+// Package validate checks the gateway contract on both of its sides, as
+// Python's wsgiref.validate does for WSGI: [Wrap] puts a checker between a
+// server and an application, and a broken rule is a *[Violation] that names
+// the rule (a [gateway.Rule], worded and numbered as package gateway's doc
+// states the contract), the side that broke it and the offending value.
+//
+//	http.ListenAndServe(addr, gateway.Handler(validate.Wrap(app)))
+//
+// vial's debug mode and its test client wrap every App in it.
+package validate
 
 import (
 	"errors"
@@ -10,93 +19,101 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/internal/httpsyntax"
 )
 
-// Sides of the contract: who broke a rule a [Violation] reports.
+// A Side is a party to the contract: who broke the rule a [Violation]
+// reports.
+type Side string
+
+// The two sides of the contract.
 const (
-	SideApplication = "application" // the wrapped application, or its Body
-	SideServer      = "server"      // whatever called the validated application
+	SideApplication Side = "application" // the wrapped application, or its Body
+	SideServer      Side = "server"      // whatever called the validated application
 )
 
-// Rules [Validate] checks on the server's side, beyond those of
-// [CheckResponse]. Each names the part of GATEWAY.md it comes from.
+// Rules [Wrap] checks on the server's side, beyond those of
+// [gateway.CheckResponse]. Each names the part of the contract (package
+// gateway's doc) it comes from.
 const (
-	RuleServerCall       = "Application: the server calls ServeGateway with an Environ and a start function"
-	RuleEnvMethod        = "environ: REQUEST_METHOD is a token"
-	RuleEnvScriptName    = `environ: SCRIPT_NAME is "" or starts with "/" and does not end in "/"`
-	RuleEnvPathInfo      = `environ: PATH_INFO is "" or starts with "/"`
-	RuleEnvQueryString   = `environ: QUERY_STRING is raw, without "?"`
-	RuleEnvContentLength = `environ: CONTENT_LENGTH is "" or decimal digits`
-	RuleEnvServer        = "environ: SERVER_NAME is set and SERVER_PORT is decimal digits"
-	RuleEnvProtocol      = `environ: SERVER_PROTOCOL is "HTTP/x.y"`
-	RuleEnvScheme        = `environ: gateway.url_scheme is "http" or "https"`
-	RuleEnvStreams       = "environ: gateway.input and gateway.errors are set"
-	RuleEnvContext       = "environ: gateway.context is set by the server"
-	RuleEnvContentHeader = "environ: HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH do not exist"
-	RuleInputPastEnd     = "environ: gateway.input never reads past the end of the request body"
-	RuleInputEOF         = "environ: gateway.input returns io.EOF at the end of the body, not before, and keeps returning it"
-	RuleInputCount       = "environ: gateway.input is an io.Reader: 0 <= n <= len(p)"
-	RuleServerWrite      = "start_response: start returns a write function"
-	RuleIterateOnce      = "Body: the server iterates a body at most once, with Chunks or WriteTo"
-	RuleCloseOnce        = "Body rule 2: Close is called exactly once"
+	RuleServerCall       gateway.Rule = "Application: the server calls ServeGateway with an Environ and a start function"
+	RuleEnvMethod        gateway.Rule = "environ: REQUEST_METHOD is a token"
+	RuleEnvScriptName    gateway.Rule = `environ: SCRIPT_NAME is "" or starts with "/" and does not end in "/"`
+	RuleEnvPathInfo      gateway.Rule = `environ: PATH_INFO is "" or starts with "/"`
+	RuleEnvQueryString   gateway.Rule = `environ: QUERY_STRING is raw, without "?"`
+	RuleEnvContentLength gateway.Rule = `environ: CONTENT_LENGTH is "" or decimal digits`
+	RuleEnvServer        gateway.Rule = "environ: SERVER_NAME is set and SERVER_PORT is decimal digits"
+	RuleEnvProtocol      gateway.Rule = `environ: SERVER_PROTOCOL is "HTTP/x.y"`
+	RuleEnvScheme        gateway.Rule = `environ: gateway.url_scheme is "http" or "https"`
+	RuleEnvStreams       gateway.Rule = "environ: gateway.input and gateway.errors are set"
+	RuleEnvContext       gateway.Rule = "environ: gateway.context is set by the server"
+	RuleEnvContentHeader gateway.Rule = "environ: HTTP_CONTENT_TYPE and HTTP_CONTENT_LENGTH do not exist"
+	RuleInputPastEnd     gateway.Rule = "environ: gateway.input never reads past the end of the request body"
+	RuleInputEOF         gateway.Rule = "environ: gateway.input returns io.EOF at the end of the body, not before, and keeps returning it"
+	RuleInputCount       gateway.Rule = "environ: gateway.input is an io.Reader: 0 <= n <= len(p)"
+	RuleServerWrite      gateway.Rule = "start_response: start returns a write function"
+	RuleIterateOnce      gateway.Rule = "Body: the server iterates a body at most once, with Chunks or WriteTo"
+	RuleCloseOnce        gateway.Rule = "Body rule 2: Close is called exactly once"
 )
 
 // RuleAfterClose binds both sides: once the server has closed the Body the
 // response is over, so the server asks nothing more of the Body and the
 // application calls neither start nor write.
-const RuleAfterClose = "Body rule 2: Close ends the response: nothing is used after it"
+const RuleAfterClose gateway.Rule = "Body rule 2: Close ends the response: nothing is used after it"
 
-// Rules [Validate] checks on the application's side, beyond those of
-// [CheckResponse] (RuleStatus, RuleHeaderName, RuleHeaderCRLF, RuleHopByHop,
+// Rules [Wrap] checks on the application's side, beyond those of
+// [gateway.CheckResponse] (RuleStatus, RuleHeaderName, RuleHeaderCRLF, RuleHopByHop,
 // RuleStatusHdr, RuleLength), which it reports under their own names.
 const (
-	RuleNilBody      = "Application: ServeGateway returns a non-nil Body"
-	RuleStartTwice   = "start_response rule 3: a second call to start needs excInfo"
-	RuleNoStart      = "start_response rule 3: start is called before the first non-empty chunk or write"
-	RuleContentType  = "start_response (as wsgiref.validate): a response with a body has a Content-Type"
-	RuleNoBodyStatus = "HTTP: a 1xx, 204 or 304 response has no body"
-	RuleLengthOver   = "start_response rule 4: the body is no longer than its Content-Length"
-	RuleLengthShort  = "start_response rule 4: a body that ends normally is as long as its Content-Length"
-	RuleYield        = "Body: Chunks is an iter.Seq: no chunk after yield returned false or after Chunks returned"
-	RuleBodyLen      = "Body: Len reports the number of bytes the chunks hold"
+	RuleNilBody      gateway.Rule = "Application: ServeGateway returns a non-nil Body"
+	RuleStartTwice   gateway.Rule = "start_response rule 3: a second call to start needs excInfo"
+	RuleNoStart      gateway.Rule = "start_response rule 3: start is called before the first non-empty chunk or write"
+	RuleContentType  gateway.Rule = "start_response (as wsgiref.validate): a response with a body has a Content-Type"
+	RuleNoBodyStatus gateway.Rule = "HTTP: a 1xx, 204 or 304 response has no body"
+	RuleLengthOver   gateway.Rule = "start_response rule 4: the body is no longer than its Content-Length"
+	RuleLengthShort  gateway.Rule = "start_response rule 4: a body that ends normally is as long as its Content-Length"
+	RuleYield        gateway.Rule = "Body: Chunks is an iter.Seq: no chunk after yield returned false or after Chunks returned"
+	RuleBodyLen      gateway.Rule = "Body: Len reports the number of bytes the chunks hold"
 )
 
 // A Violation is a rule of the gateway contract broken by an application or
-// by a server, as [Validate] found it. It is the panic value of a validated
-// application, or what [ValidateWith] hands its report function.
+// by a server, as [Wrap] found it. It is the panic value of a validated
+// application, or what [WrapWith] hands its report function.
 type Violation struct {
-	Rule   string // the rule broken: one of the Rule* constants
-	Side   string // who broke it: SideApplication or SideServer
-	Detail string // what happened, with the offending value quoted
-	Err    error  // the package's error for the same fault, if any (ErrStartTwice, a *HeaderError, …)
+	Rule   gateway.Rule // the rule broken: one of the Rule* constants here or in package gateway
+	Side   Side         // who broke it: SideApplication or SideServer
+	Detail string       // what happened, with the offending value quoted
+	Err    error        // the package's error for the same fault, if any (ErrStartTwice, a *HeaderError, …)
 }
 
 // Error names the side, the rule and the offending value, as in
 //
-//	gateway.Validate: application broke start_response rule 2: header values must hold no CR or LF: header "X-A": "a\r\nb"
+//	Wrap: application broke start_response rule 2: header values must hold no CR or LF: header "X-A": "a\r\nb"
 func (v *Violation) Error() string {
-	return "gateway.Validate: " + v.Side + " broke " + v.Rule + ": " + v.Detail
+	return "validate: " + string(v.Side) + " broke " + string(v.Rule) + ": " + v.Detail
 }
 
 // Unwrap returns Err, so that errors.Is(v, ErrStartTwice) and the like hold.
 func (v *Violation) Unwrap() error { return v.Err }
 
-// Validate returns an Application that runs app and checks both app and the
-// server that calls it against the contract of this package (GATEWAY.md),
-// the analogue of Python's wsgiref.validate. vial's debug mode wraps every
-// application in it.
+// Wrap returns an Application that runs app and checks both app and the
+// server that calls it against the gateway contract (package gateway's
+// doc), the analogue of Python's wsgiref.validate. vial's debug mode wraps
+// every application in it.
 //
 // A broken rule panics with a *[Violation] that names the rule, the side
 // that broke it and the offending value. The panic happens where the rule is
 // broken, in the caller that broke it: an application's bad start call panics
 // out of start, a chunk before start out of yield, a server's second Close
 // out of Close. A server turns an application panic into a 500 (or an
-// aborted response) and logs it, as [HTTPHandler] does. Use [ValidateWith] to
+// aborted response) and logs it, as [gateway.HTTPHandler] does. Use [WrapWith] to
 // collect violations instead, for instance where a panic would find no one to
 // recover it (an application that reads gateway.input or calls write from
 // another goroutine).
 //
-// On the server's side Validate checks the environ (REQUEST_METHOD,
+// On the server's side Wrap checks the environ (REQUEST_METHOD,
 // SCRIPT_NAME, PATH_INFO, QUERY_STRING, CONTENT_LENGTH, SERVER_NAME,
 // SERVER_PORT, SERVER_PROTOCOL, gateway.url_scheme, gateway.input,
 // gateway.errors and gateway.context: see the RuleEnv* constants), wraps
@@ -105,11 +122,11 @@ func (v *Violation) Unwrap() error { return v.Err }
 // iterated at most once, nothing is asked of it after Close, and Close is
 // called exactly once. A Body the server drops without closing is found
 // when the garbage collector reclaims it; as no one can recover a panic
-// there, that violation goes to gateway.errors (or to ValidateWith's
+// there, that violation goes to gateway.errors (or to WrapWith's
 // report).
 //
 // On the application's side it checks every call of start (the status and
-// headers, with [CheckResponse]; a second call only with excInfo), that no
+// headers, with [gateway.CheckResponse]; a second call only with excInfo), that no
 // body byte comes before start, that a body has a Content-Type and is not
 // sent for a 1xx, 204 or 304 status, that the body is no longer than its
 // Content-Length and, when it ends normally, no shorter; that Chunks stops
@@ -121,7 +138,7 @@ func (v *Violation) Unwrap() error { return v.Err }
 // application returns. A short body is not held against a HEAD response,
 // which may declare the length of the GET without sending it.
 //
-// Validate changes nothing a correct pair sees: it buffers nothing, passes
+// Wrap changes nothing a correct pair sees: it buffers nothing, passes
 // every chunk and write through as it comes, keeps the request's
 // gateway.input a [io.ReadCloser] when it was one (and http.NoBody as is),
 // and keeps the Body's optional methods: Err, Len when the Body has one (or
@@ -137,12 +154,12 @@ func (v *Violation) Unwrap() error { return v.Err }
 // copying or poisoning each chunk), that headers go out lazily, and
 // anything about concurrency. A write before start cannot happen, as write
 // is returned by start.
-func Validate(app Application) Application {
-	return ValidateWith(app, nil)
+func Wrap(app gateway.Application) gateway.Application {
+	return WrapWith(app, nil)
 }
 
-// ValidateWith is [Validate] that hands each violation to report instead of
-// panicking (a nil report panics, as Validate does). After reporting, the
+// WrapWith is [Wrap] that hands each violation to report instead of
+// panicking (a nil report panics, as Wrap does). After reporting, the
 // wrapper passes the call on as though it were not there, so the server and
 // the application enforce what they enforce themselves (a server still
 // answers bad headers with a 500, start still panics when called twice).
@@ -156,15 +173,15 @@ func Validate(app Application) Application {
 // report is called on the goroutine that broke the rule, except for a Body
 // the server never closed, which is reported from a garbage collector
 // cleanup; it must be safe for concurrent use.
-func ValidateWith(app Application, report func(*Violation)) Application {
+func WrapWith(app gateway.Application, report func(*Violation)) gateway.Application {
 	if app == nil {
-		panic("gateway: Validate of a nil Application")
+		panic("gateway: Wrap of a nil Application")
 	}
 	return &vApp{app: app, report: report}
 }
 
 type vApp struct {
-	app    Application
+	app    gateway.Application
 	report func(*Violation)
 }
 
@@ -177,17 +194,17 @@ func (v *vApp) raise(viol *Violation) {
 	panic(viol)
 }
 
-func (v *vApp) server(rule, format string, args ...any) {
+func (v *vApp) server(rule gateway.Rule, format string, args ...any) {
 	v.raise(&Violation{Rule: rule, Side: SideServer, Detail: fmt.Sprintf(format, args...)})
 }
 
-func (v *vApp) application(rule string, err error, format string, args ...any) {
+func (v *vApp) application(rule gateway.Rule, err error, format string, args ...any) {
 	v.raise(&Violation{Rule: rule, Side: SideApplication, Detail: fmt.Sprintf(format, args...), Err: err})
 }
 
 // ServeGateway checks env, calls the wrapped application with a checking
 // start and returns its Body wrapped in checks.
-func (v *vApp) ServeGateway(env *Environ, start StartResponse) Body {
+func (v *vApp) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 	if env == nil || start == nil {
 		v.server(RuleServerCall, "ServeGateway called with environ %p and start %p", env, start)
 		return v.app.ServeGateway(env, start)
@@ -208,11 +225,11 @@ func (v *vApp) ServeGateway(env *Environ, start StartResponse) Body {
 }
 
 // checkEnviron checks what the server put in env.
-func (v *vApp) checkEnviron(env *Environ) {
-	bad := func(rule, key, value string) {
+func (v *vApp) checkEnviron(env *gateway.Environ) {
+	bad := func(rule gateway.Rule, key, value string) {
 		v.server(rule, "%s = %q", key, value)
 	}
-	if !isToken(env.Method) {
+	if !httpsyntax.IsToken(env.Method) {
 		bad(RuleEnvMethod, "REQUEST_METHOD", env.Method)
 	}
 	if s := env.ScriptName; s != "" && (s[0] != '/' || s[len(s)-1] == '/') {
@@ -225,35 +242,35 @@ func (v *vApp) checkEnviron(env *Environ) {
 	if strings.HasPrefix(env.QueryString, "?") {
 		bad(RuleEnvQueryString, "QUERY_STRING", env.QueryString)
 	}
-	if env.ContentLength != "" && !isDigits(env.ContentLength) {
+	if env.ContentLength != "" && !httpsyntax.IsDigits(env.ContentLength) {
 		bad(RuleEnvContentLength, "CONTENT_LENGTH", env.ContentLength)
 	}
-	if env.Input == http.NoBody && isDigits(strings.TrimLeft(env.ContentLength, "0")) {
-		v.server(RuleInputEOF, "%s is http.NoBody, CONTENT_LENGTH = %q", KeyInput, env.ContentLength)
+	if env.Input == http.NoBody && httpsyntax.IsDigits(strings.TrimLeft(env.ContentLength, "0")) {
+		v.server(RuleInputEOF, "%s is http.NoBody, CONTENT_LENGTH = %q", gateway.KeyInput, env.ContentLength)
 	}
 	if env.ServerName == "" {
 		bad(RuleEnvServer, "SERVER_NAME", env.ServerName)
 	}
-	if !isDigits(env.ServerPort) {
+	if !httpsyntax.IsDigits(env.ServerPort) {
 		bad(RuleEnvServer, "SERVER_PORT", env.ServerPort)
 	}
 	if !vIsProtocol(env.ServerProtocol) {
 		bad(RuleEnvProtocol, "SERVER_PROTOCOL", env.ServerProtocol)
 	}
 	if env.URLScheme != "http" && env.URLScheme != "https" {
-		bad(RuleEnvScheme, KeyURLScheme, env.URLScheme)
+		bad(RuleEnvScheme, gateway.KeyURLScheme, env.URLScheme)
 	}
 	if env.Input == nil {
-		v.server(RuleEnvStreams, "%s is nil", KeyInput)
+		v.server(RuleEnvStreams, "%s is nil", gateway.KeyInput)
 	}
 	if env.Errors == nil {
-		v.server(RuleEnvStreams, "%s is nil", KeyErrors)
+		v.server(RuleEnvStreams, "%s is nil", gateway.KeyErrors)
 	}
-	if env.ctx == nil {
-		v.server(RuleEnvContext, "%s was never set (Environ.SetContext)", KeyContext)
+	if !env.HasContext() {
+		v.server(RuleEnvContext, "%s was never set (Environ.SetContext)", gateway.KeyContext)
 	}
 	for _, key := range [...]string{"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"} {
-		if value, ok := env.extra[key]; ok {
+		if value, ok := env.Lookup(key); ok {
 			v.server(RuleEnvContentHeader, "%s = %#v", key, value)
 		}
 	}
@@ -266,7 +283,7 @@ func vIsProtocol(s string) bool {
 		return false
 	}
 	major, minor, ok := strings.Cut(rest, ".")
-	return ok && isDigits(major) && isDigits(minor)
+	return ok && httpsyntax.IsDigits(major) && httpsyntax.IsDigits(minor)
 }
 
 // vInput checks gateway.input as the application reads it.
@@ -321,16 +338,16 @@ func (in *vInput) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// vState is one request's state as Validate sees it from between the server
+// vState is one request's state as Wrap sees it from between the server
 // and the application.
 type vState struct {
 	v           *vApp
 	method      string
-	serverStart StartResponse
-	serverWrite WriteFunc
+	serverStart gateway.StartResponse
+	serverWrite gateway.WriteFunc
 	serverYield func([]byte) bool
-	startFn     StartResponse
-	writeFn     WriteFunc
+	startFn     gateway.StartResponse
+	writeFn     gateway.WriteFunc
 	yieldFn     func([]byte) bool
 	watch       *vCloseWatch
 
@@ -380,7 +397,7 @@ func vNeverClosed(w *vCloseWatch) {
 }
 
 // start is the StartResponse the application gets.
-func (st *vState) start(status string, headers Headers, excInfo ...error) WriteFunc {
+func (st *vState) start(status string, headers gateway.Headers, excInfo ...error) gateway.WriteFunc {
 	v := st.v
 	exc := false
 	for _, e := range excInfo {
@@ -391,10 +408,10 @@ func (st *vState) start(status string, headers Headers, excInfo ...error) WriteF
 		return st.writeFn // the server's start may serve another request by now
 	}
 	if st.started && !exc {
-		v.application(RuleStartTwice, ErrStartTwice, "start(%q) called after start(%q), without excInfo", status, st.status)
+		v.application(RuleStartTwice, gateway.ErrStartTwice, "start(%q) called after start(%q), without excInfo", status, st.status)
 	}
-	code, cl, err := CheckResponse(status, headers)
-	var he *HeaderError
+	code, cl, err := gateway.CheckResponse(status, headers)
+	var he *gateway.HeaderError
 	if errors.As(err, &he) {
 		detail := fmt.Sprintf("header %q: %q", he.Name, he.Value)
 		if he.Name == "" {
@@ -417,9 +434,9 @@ func (st *vState) start(status string, headers Headers, excInfo ...error) WriteF
 	return st.writeFn
 }
 
-// errVEnded is what write returns, after ValidateWith's report, when the
+// errVEnded is what write returns, after WrapWith's report, when the
 // response is over.
-var errVEnded = errors.New("gateway.Validate: the response has ended")
+var errVEnded = errors.New("validate: the response has ended")
 
 // write is the write callable the application gets.
 func (st *vState) write(p []byte) error {
@@ -432,7 +449,7 @@ func (st *vState) write(p []byte) error {
 		st.hdrsSent = true // as PEP 3333 has it, even an empty write sends them
 	}
 	if st.serverWrite == nil {
-		return errors.New("gateway.Validate: the server's start returned no write function")
+		return errors.New("validate: the server's start returned no write function")
 	}
 	err := st.serverWrite(p)
 	if err != nil {
@@ -451,12 +468,12 @@ func (st *vState) checkOut(p []byte, via string) {
 	n := int64(len(p))
 	switch {
 	case !st.started:
-		v.application(RuleNoStart, ErrNoStart, "%s of %d bytes before start", via, len(p))
+		v.application(RuleNoStart, gateway.ErrNoStart, "%s of %d bytes before start", via, len(p))
 	case st.refused || st.aborted:
 	default:
 		if !st.bodySent {
 			st.bodySent, st.hdrsSent = true, true
-			if bodyForbidden(st.code) {
+			if httpsyntax.BodyForbidden(st.code) {
 				v.application(RuleNoBodyStatus, nil, "%s of %d bytes for status %q", via, len(p), st.status)
 			} else if !st.hasType {
 				v.application(RuleContentType, nil, "%s of %d bytes for status %q, whose headers have no Content-Type", via, len(p), st.status)
@@ -508,32 +525,32 @@ func (st *vState) beginIteration(method string) bool {
 
 // endOfBody checks a body whose Chunks or WriteTo has returned normally;
 // lenBefore is what its Len said before, or -1.
-func (st *vState) endOfBody(body Body, lenBefore int64) {
+func (st *vState) endOfBody(body gateway.Body, lenBefore int64) {
 	st.returned = true
-	if st.stopped || BodyErr(body) != nil {
+	if st.stopped || gateway.BodyErr(body) != nil {
 		return // stopped by the server, or failed and says so
 	}
 	v := st.v
 	if !st.started {
-		v.application(RuleNoStart, ErrNoStart, "the body ended without a call to start")
+		v.application(RuleNoStart, gateway.ErrNoStart, "the body ended without a call to start")
 		return
 	}
 	if lenBefore >= 0 && st.chunkBytes != lenBefore {
 		v.application(RuleBodyLen, nil, "Len() was %d, the chunks held %d bytes", lenBefore, st.chunkBytes)
 	}
 	if !st.refused && !st.aborted && st.cl >= 0 && st.total < st.cl &&
-		st.method != http.MethodHead && !bodyForbidden(st.code) {
-		v.application(RuleLengthShort, ErrShortBody, "the body ended after %d bytes of its Content-Length %d", st.total, st.cl)
+		st.method != http.MethodHead && !httpsyntax.BodyForbidden(st.code) {
+		v.application(RuleLengthShort, gateway.ErrShortBody, "the body ended after %d bytes of its Content-Length %d", st.total, st.cl)
 	}
 }
 
 // wrap returns the checking Body for body, with the optional methods body
 // has.
-func (st *vState) wrap(body Body) Body {
+func (st *vState) wrap(body gateway.Body) gateway.Body {
 	b := &vBody{inner: body, st: st}
 	runtime.AddCleanup(b, vNeverClosed, st.watch)
-	_, hasWT := BodyWriterTo(body)
-	switch _, hasLen := unwrapTo[interface{ Len() int }](body); {
+	_, hasWT := gateway.BodyWriterTo(body)
+	switch hasLen := gateway.BodyLen(body) >= 0; {
 	case hasLen && hasWT:
 		return vBodyLenWriterTo{b}
 	case hasLen:
@@ -546,7 +563,7 @@ func (st *vState) wrap(body Body) Body {
 
 // vBody is the Body a validated application returns.
 type vBody struct {
-	inner Body
+	inner gateway.Body
 	st    *vState
 }
 
@@ -558,7 +575,7 @@ func (b *vBody) Chunks(yield func([]byte) bool) {
 		return
 	}
 	st.serverYield = yield
-	n := BodyLen(b.inner)
+	n := gateway.BodyLen(b.inner)
 	b.inner.Chunks(st.yieldFn)
 	st.endOfBody(b.inner, n)
 }
@@ -574,17 +591,17 @@ func (b *vBody) Close() error {
 }
 
 // Err is the application's Body's Err, if it has one.
-func (b *vBody) Err() error { return BodyErr(b.inner) }
+func (b *vBody) Err() error { return gateway.BodyErr(b.inner) }
 
-func (b *vBody) vLen() int { return int(BodyLen(b.inner)) }
+func (b *vBody) vLen() int { return int(gateway.BodyLen(b.inner)) }
 
 func (b *vBody) vWriteTo(w io.Writer) (int64, error) {
 	st := b.st
 	if !st.beginIteration("WriteTo") {
 		return 0, errVEnded
 	}
-	wt, _ := BodyWriterTo(b.inner)
-	n := BodyLen(b.inner)
+	wt, _ := gateway.BodyWriterTo(b.inner)
+	n := gateway.BodyLen(b.inner)
 	var vw io.Writer = &vBodyWriter{st: st, w: w}
 	if rf, ok := w.(io.ReaderFrom); ok {
 		vw = &vBodyReaderFrom{vBodyWriter{st: st, w: w}, rf}
@@ -647,7 +664,7 @@ type vBodyReaderFrom struct {
 func (w *vBodyReaderFrom) ReadFrom(r io.Reader) (int64, error) {
 	st := w.st
 	if !st.started || st.refused || st.aborted || st.returned || st.closed.Load() ||
-		bodyForbidden(st.code) || !st.hasType {
+		httpsyntax.BodyForbidden(st.code) || !st.hasType {
 		// Let Write find what is wrong, if a byte comes.
 		return io.Copy(&w.vBodyWriter, r)
 	}
