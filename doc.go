@@ -46,5 +46,5 @@
 // # Testing
 //
 // [App.TestClient] calls the App in-process, checked against the gateway
-// contract by [gateway.Validate].
+// contract by [validate.Wrap].
 package vial

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vial-go/vial"
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/validate"
 )
 
 // do serves one request through the App as an http.Handler.
@@ -763,7 +764,7 @@ func TestPanicsPastThePipelineStillTearDown(t *testing.T) {
 	for _, wrap := range []struct {
 		name string
 		h    http.Handler
-	}{{"plain", app}, {"validated", gateway.Handler(gateway.Validate(app))}} {
+	}{{"plain", app}, {"validated", gateway.Handler(validate.Wrap(app))}} {
 		teardowns.Store(0)
 		failed.Store(0)
 		rec := do(t, wrap.h, "GET", "/app-panics-after-start")
@@ -948,9 +949,9 @@ func TestARefusedResponseIsStillClosed(t *testing.T) {
 	assert.Equal(t, int32(1), teardowns.Load())
 }
 
-// vCatchViolation runs fn and returns the *gateway.Violation it panics with.
-func vCatchViolation(fn func()) (v *gateway.Violation) {
-	defer func() { v, _ = recover().(*gateway.Violation) }()
+// vCatchViolation runs fn and returns the *validate.Violation it panics with.
+func vCatchViolation(fn func()) (v *validate.Violation) {
+	defer func() { v, _ = recover().(*validate.Violation) }()
 	fn()
 	return nil
 }

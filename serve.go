@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/validate"
 	"github.com/vial-go/vial/serving"
 )
 
@@ -24,7 +25,7 @@ type runConfig struct {
 // Debug turns debug mode on or off, as Flask's debug=True does: the
 // debugger page for unhandled errors (loopback clients only), the reloader
 // that rebuilds and restarts the program when its sources change, and
-// gateway.Validate around the App to catch contract violations. It sets
+// validate.Wrap around the App to catch contract violations. It sets
 // Config["DEBUG"], which makes unhandled errors propagate to the debugger
 // instead of becoming a plain 500. The environment variable VIAL_DEBUG=1
 // turns debug mode on when no Debug option is given.
@@ -92,7 +93,7 @@ func (a *App) Run(addr string, opts ...RunOption) error {
 	var app gateway.Application = a
 	if debug {
 		a.Config["DEBUG"] = true
-		app = gateway.Validate(a)
+		app = validate.Wrap(a)
 	}
 	return serving.RunSimple(host, port, app, so)
 }

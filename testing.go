@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -22,6 +21,8 @@ import (
 	"sync"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/gatewaytest"
+	"github.com/vial-go/vial/gateway/validate"
 )
 
 // This file is Flask's test client: a gateway server that calls the App
@@ -40,16 +41,15 @@ const maxRedirects = 10
 //
 // For each request the client builds a [gateway.Environ] (host "localhost",
 // or the App's SERVER_NAME; scheme "http", or PREFERRED_URL_SCHEME;
-// SCRIPT_NAME from APPLICATION_ROOT; REMOTE_ADDR 127.0.0.1; HTTP/1.1), calls
-// the App's ServeGateway through [gateway.Validate], reads the whole body
-// and closes it. The App is therefore checked against the gateway contract
-// on every request: a broken rule panics with a *[gateway.Violation] naming
-// it.
+// SCRIPT_NAME from APPLICATION_ROOT; REMOTE_ADDR 127.0.0.1; HTTP/1.1), and
+// serves it with [gatewaytest.Serve], on the response state machine every
+// server runs, the App wrapped in [validate.Wrap]. The App is therefore
+// checked against the gateway contract on every request: a broken rule
+// panics with a *[validate.Violation] naming it.
 //
 // A panic that comes out of the App (a contract violation, a streaming body
 // failing halfway, a bug in vial) is passed on to the test once the body
-// has been closed, with its original value and stack, so that the test fails
-// where the problem is. Panics in views and hooks get that far only when the
+// has been closed, with its original value, so that the test fails on it. Panics in views and hooks get that far only when the
 // App propagates errors (Config TESTING or DEBUG set, or
 // PROPAGATE_EXCEPTIONS, as in Flask); otherwise the App turns them into 500
 // responses, as it does in production. A failure
@@ -98,7 +98,7 @@ func (a *App) TestClient() *Client {
 	scheme, host, _ := a.testBase()
 	return &Client{
 		app:  a,
-		gw:   gateway.Validate(a),
+		gw:   validate.Wrap(a),
 		jar:  jar,
 		base: &url.URL{Scheme: scheme, Host: host, Path: "/"},
 	}
@@ -671,11 +671,13 @@ type TestResponse struct {
 	// Err is the failure a server would have reported for this response
 	// instead of passing it off as a success, nil for a correct one: a
 	// status or header a server refuses to send, no call to start, a body
-	// shorter or longer than its Content-Length, a body that ended early
-	// (its Err method), a second start with excInfo after the body began,
-	// an error from the body's Close. When it happened before any of the
-	// body was produced, the response is the 500 a server sends instead;
-	// otherwise it is what the App produced up to the failure.
+	// shorter than its Content-Length, a body that ended early (its Err
+	// method), a second start with excInfo after the body began, an error
+	// from the body's Close, a context that ended mid-body. When it
+	// happened before any of the body was produced, the response is the
+	// 500 a server sends instead; otherwise it is what the App produced up
+	// to the failure. A body longer than its Content-Length is cut there
+	// and reported on [Client.Errors], as a server logs it.
 	Err error
 }
 
@@ -722,193 +724,16 @@ func (r *TestResponse) Cookies() []*http.Cookie {
 // Location returns the Location header: where a redirect points.
 func (r *TestResponse) Location() string { return r.Header.Get("Location") }
 
-// serveTest runs app for env as a server does and returns the response.
+// serveTest runs app for env as a server does, in process, and returns the
+// response.
 func serveTest(app gateway.Application, env *gateway.Environ, req *TestRequest) *TestResponse {
-	ctx, cancel := context.WithCancel(env.Context())
-	env.SetContext(ctx) // cancelled when the response is done, as a server's
-	defer cancel()
-	x := &testExchange{head: env.Method == http.MethodHead, cl: -1}
-	var body gateway.Body
-	defer func() {
-		// Re-panic inside the deferred call, after Close, so that the
-		// stack printed still shows where the panic came from.
-		if v := recover(); v != nil {
-			if body != nil {
-				if _, cv := closeTestBody(body); cv != nil {
-					fmt.Fprintf(env.Errors, "vial: test client: the Body's Close panicked while handling a panic: %v\n", cv)
-				}
-			}
-			panic(v)
-		}
-	}()
-	body = app.ServeGateway(env, x.start)
-	if body == nil {
-		x.fail(errors.New("gateway: the application returned a nil Body"))
-	} else {
-		x.transmit(body)
-		b := body
-		body = nil // a panic from Close is passed on, not answered by a second Close
-		if err := b.Close(); err != nil && x.err == nil {
-			x.err = err
-		}
-	}
-	return x.response(req)
-}
-
-// closeTestBody closes b, recovering a panic.
-func closeTestBody(b gateway.Body) (err error, panicValue any) {
-	defer func() { panicValue = recover() }()
-	return b.Close(), nil
-}
-
-// testExchange is the server's side of one test request: it records what
-// the App sends and enforces the gateway contract as a real server does.
-type testExchange struct {
-	head    bool
-	started bool // start has been called
-	sent    bool // the headers went out: a non-empty chunk or a write
-	status  string
-	headers gateway.Headers
-	code    int
-	cl      int64 // the declared Content-Length, or -1
-	body    bytes.Buffer
-	written int64 // body bytes the App produced (for HEAD, not kept)
-	refused error // the status or headers break a rule
-	aborted error // the response cannot be completed
-	err     error // the failure to report
-}
-
-var errTestOverflow = errors.New("gateway: the body is longer than its Content-Length")
-
-// start is the StartResponse the App gets.
-func (x *testExchange) start(status string, headers gateway.Headers, excInfo ...error) gateway.WriteFunc {
-	var exc error
-	for _, e := range excInfo {
-		if e != nil {
-			exc = e
-		}
-	}
-	if x.started && exc == nil {
-		panic(gateway.ErrStartTwice)
-	}
-	if x.sent {
-		if x.aborted == nil {
-			x.aborted = fmt.Errorf("%w: %w", gateway.ErrHeadersSent, exc)
-		}
-		return x.write
-	}
-	x.started = true
-	x.status, x.headers = status, headers.Clone()
-	x.code, x.cl, x.refused = gateway.CheckResponse(status, headers)
-	return x.write
-}
-
-// check returns the error that stops the body, if any.
-func (x *testExchange) check() error {
-	switch {
-	case x.aborted != nil:
-		return x.aborted
-	case !x.started:
-		x.aborted = gateway.ErrNoStart
-		return x.aborted
-	case x.refused != nil:
-		return x.refused
-	}
-	return nil
-}
-
-// take records a chunk of the body.
-func (x *testExchange) take(p []byte) error {
-	if err := x.check(); err != nil {
-		return err
-	}
-	if len(p) == 0 {
-		return nil
-	}
-	x.sent = true
-	if x.cl >= 0 && x.written+int64(len(p)) > x.cl {
-		if x.aborted == nil {
-			x.aborted = fmt.Errorf("%w (%d)", errTestOverflow, x.cl)
-		}
-		p = p[:x.cl-x.written]
-	}
-	x.written += int64(len(p))
-	if !x.head && !noBodyStatus(x.code) {
-		x.body.Write(p)
-	}
-	return x.check()
-}
-
-// write is the write callable the App gets.
-func (x *testExchange) write(p []byte) error {
-	if err := x.take(p); err != nil {
-		return err
-	}
-	x.sent = true // PEP 3333: even an empty write sends the headers
-	return nil
-}
-
-// yield receives the body's chunks. For HEAD it stops at the first
-// non-empty chunk: by then the App has started the response.
-func (x *testExchange) yield(p []byte) bool {
-	if len(p) == 0 {
-		return x.check() == nil
-	}
-	if x.head {
-		x.check()
-		return false
-	}
-	return x.take(p) == nil
-}
-
-// transmit runs the body and works out the failure to report, if any.
-func (x *testExchange) transmit(body gateway.Body) {
-	if !x.started || x.refused == nil {
-		body.Chunks(x.yield)
-	}
-	switch {
-	case x.aborted != nil:
-		x.err = x.aborted
-	case !x.started:
-		x.err = gateway.ErrNoStart
-	case x.refused != nil:
-		x.err = x.refused
-	case gateway.BodyErr(body) != nil:
-		x.err = fmt.Errorf("gateway: the body ended early: %w", gateway.BodyErr(body))
-	case x.cl > 0 && x.written < x.cl && !x.head && !noBodyStatus(x.code):
-		x.err = fmt.Errorf("%w: %d of %d bytes", gateway.ErrShortBody, x.written, x.cl)
-	}
-	if x.err != nil && !x.sent {
-		x.fail(x.err)
-	}
-}
-
-// fail replaces a response that nothing of has gone out by the 500 a
-// server sends.
-func (x *testExchange) fail(err error) {
-	x.err = err
-	x.sent = true
-	x.status = gateway.StatusLine(http.StatusInternalServerError)
-	x.code = http.StatusInternalServerError
-	x.headers = gateway.Headers{
-		{Name: "Content-Type", Value: "text/plain; charset=utf-8"},
-		{Name: "Content-Length", Value: strconv.Itoa(len(testInternalError))},
-	}
-	x.body.Reset()
-	if !x.head {
-		x.body.WriteString(testInternalError)
-	}
-}
-
-const testInternalError = "Internal Server Error\n"
-
-func (x *testExchange) response(req *TestRequest) *TestResponse {
+	resp := gatewaytest.Serve(app, env)
 	return &TestResponse{
-		StatusCode: x.code,
-		Status:     x.status,
-		Header:     x.headers.HTTPHeader(),
-		Body:       x.body.Bytes(),
+		StatusCode: resp.Code,
+		Status:     resp.Status,
+		Header:     resp.Header.HTTPHeader(),
+		Body:       resp.Body,
 		Request:    req,
-		Err:        x.err,
+		Err:        resp.Err,
 	}
 }

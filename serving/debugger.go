@@ -32,7 +32,7 @@ type DebuggerOptions struct {
 	// the others get a plain "500 Internal Server Error". Behind a reverse
 	// proxy REMOTE_ADDR is the proxy's address, so every client looks local
 	// when the proxy runs on the same host: do not expose a debugging
-	// server that way (or put gateway.ProxyFix in front of the debugger, so
+	// server that way (or put gateway/middleware.ProxyFix in front of it, so
 	// that REMOTE_ADDR is the client's again).
 	AllowRemote bool
 

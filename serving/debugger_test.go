@@ -24,6 +24,7 @@ import (
 	"github.com/vial-go/vial/internal/testutil"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/validate"
 )
 
 const dbgBrowserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -648,16 +649,16 @@ func TestDebuggerKeepsTheContract(t *testing.T) {
 			t.Run(name+"/"+order, func(t *testing.T) {
 				var mu sync.Mutex
 				var violations []string
-				report := func(v *gateway.Violation) {
+				report := func(v *validate.Violation) {
 					mu.Lock()
 					defer mu.Unlock()
 					violations = append(violations, v.Error())
 				}
 				var h gateway.Application
 				if order == "Validate(Debugger(app))" {
-					h = gateway.ValidateWith(DebuggedApplication(app(), false), report)
+					h = validate.WrapWith(DebuggedApplication(app(), false), report)
 				} else {
-					h = DebuggedApplication(gateway.ValidateWith(app(), report), false)
+					h = DebuggedApplication(validate.WrapWith(app(), report), false)
 				}
 				srv := httptest.NewServer(&gateway.HTTPHandler{App: h, ErrorLog: log.New(io.Discard, "", 0)})
 				defer srv.Close()

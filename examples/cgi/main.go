@@ -2,7 +2,7 @@
 
 // Command cgi is a vial app served as a CGI program: the web server starts
 // it once per request, with the request in its environment and on its
-// standard input, and sends on what it prints. [gateway.RunCGI] does the
+// standard input, and sends on what it prints. [cgi.Serve] does the
 // CGI side; the App does not know it is not on a server of its own.
 //
 // Serve it with lighttpd's mod_cgi (Debian: apt-get install lighttpd),
@@ -40,7 +40,7 @@ import (
 	"os"
 
 	"github.com/vial-go/vial"
-	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/cgi"
 )
 
 // newApp builds the application; main runs it as a CGI program, the tests
@@ -94,7 +94,7 @@ func main() {
 		// Not started by a web server: vial's command line (run, routes).
 		app.Main()
 	}
-	if err := gateway.RunCGI(app); err != nil {
+	if err := cgi.Serve(app); err != nil {
 		os.Exit(1) // the error is already on stderr, in the server's log
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial"
-	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/cgi"
 )
 
 // The app in-process, with the test client: no CGI, no script root.
@@ -52,7 +52,7 @@ func TestApp(t *testing.T) {
 // The app as a CGI program, in-process: what RunCGI prints for lighttpd.
 func TestCGIOutput(t *testing.T) {
 	var stdout, stderr strings.Builder
-	err := (&gateway.CGI{
+	err := (&cgi.Server{
 		App: newApp(),
 		Env: []string{
 			"GATEWAY_INTERFACE=CGI/1.1", "REQUEST_METHOD=GET",
@@ -62,7 +62,7 @@ func TestCGIOutput(t *testing.T) {
 		Stdin:  strings.NewReader(""),
 		Stdout: &stdout,
 		Stderr: &stderr,
-	}).Run()
+	}).Serve()
 	require.NoError(t, err, stderr.String())
 	assert.Equal(t, "Status: 200 OK\r\n"+
 		"Content-Type: text/html; charset=utf-8\r\n"+

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/vial-go/vial"
-	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/middleware"
 )
 
 // newApp builds the application that runs behind nginx. Its views show
@@ -39,7 +39,7 @@ func index(r *vial.Request) any {
 // whoami describes the request as the app sees it, and, under "proxy", as
 // the connection from nginx said before ProxyFix corrected it.
 func whoami(r *vial.Request) any {
-	orig, _ := r.Environ.Get(gateway.KeyProxyFixOrig).(gateway.ProxyFixOrig)
+	orig, _ := r.Environ.Get(middleware.KeyProxyFixOrig).(middleware.ProxyFixOrig)
 	return map[string]any{
 		"remote_addr": r.RemoteAddr,
 		"scheme":      r.Scheme(),

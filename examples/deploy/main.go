@@ -8,11 +8,11 @@
 //
 // The development server (app.Run, `run`) is for development. In
 // production an App is a [gateway.Application]; [gateway.Handler] makes it
-// an http.Handler for any net/http server, and [gateway.ProxyFix] in
+// an http.Handler for any net/http server, and [middleware.ProxyFix] in
 // between corrects each request for the proxy in front:
 //
 //	srv := &http.Server{
-//		Handler: gateway.Handler(gateway.ProxyFix(app, gateway.ProxyFixOptions{For: 1, Proto: 1, Host: 1, Prefix: 1})),
+//		Handler: gateway.Handler(middleware.ProxyFix(app, middleware.ProxyFixOptions{For: 1, Proto: 1, Host: 1, Prefix: 1})),
 //		ReadHeaderTimeout: 10 * time.Second,
 //		…
 //	}
@@ -74,6 +74,7 @@ import (
 	"time"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/middleware"
 )
 
 func main() {
@@ -97,7 +98,7 @@ func main() {
 
 // proxies is what ProxyFix trusts: one proxy, nginx, sets each of these
 // headers. Port is left out: nginx's X-Forwarded-Host carries the port.
-var proxies = gateway.ProxyFixOptions{For: 1, Proto: 1, Host: 1, Prefix: 1}
+var proxies = middleware.ProxyFixOptions{For: 1, Proto: 1, Host: 1, Prefix: 1}
 
 // newServer returns the server for app, behind ProxyFix.
 //
@@ -111,7 +112,7 @@ var proxies = gateway.ProxyFixOptions{For: 1, Proto: 1, Host: 1, Prefix: 1}
 // bounds the wait between chunks instead.
 func newServer(app gateway.Application) *http.Server {
 	return &http.Server{
-		Handler:           gateway.Handler(gateway.ProxyFix(app, proxies)),
+		Handler:           gateway.Handler(middleware.ProxyFix(app, proxies)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
