@@ -200,22 +200,50 @@ func (x *Exchange) transmit(body Body) (err error) {
 	case x.head:
 		x.transmitHead(body)
 	default:
-		wt, whole := BodyWriterTo(body)
-		whole = whole && x.started
-		if x.lengthMissing() {
-			x.setLength(x.wire.KnownLength(body, whole))
-		}
-		if whole {
-			// One call hands the whole body over; a file goes through
-			// bodyWriter.ReadFrom, the wire's fast path.
-			_, werr := wt.WriteTo(bodyWriter{x})
-			if werr != nil && x.gone == nil && x.aborted == nil && !x.overflow {
-				return werr
-			}
-		} else {
-			body.Chunks(x.yieldFn)
+		if err := x.transmitBody(body); err != nil {
+			return err
 		}
 	}
+	if err := x.verdict(body); err != nil {
+		return err
+	}
+	if x.overflow {
+		x.wire.Logf("the body is longer than its Content-Length %d; the rest was not sent", x.contentLength)
+	}
+	if x.dropped > 0 {
+		x.wire.Logf("a %d response has no body; %d bytes were not sent", x.code, x.dropped)
+	}
+	if !x.sent {
+		x.sendHeaders()
+	}
+	return x.wire.Finish()
+}
+
+// transmitBody sends the body of a request other than HEAD: in one call
+// when it can write itself, else chunk by chunk. It returns an error only
+// from a WriteTo that failed on its own.
+func (x *Exchange) transmitBody(body Body) error {
+	wt, whole := BodyWriterTo(body)
+	whole = whole && x.started
+	if x.lengthMissing() {
+		x.setLength(x.wire.KnownLength(body, whole))
+	}
+	if !whole {
+		body.Chunks(x.yieldFn)
+		return nil
+	}
+	// One call hands the whole body over; a file goes through
+	// bodyWriter.ReadFrom, the wire's fast path.
+	_, err := wt.WriteTo(bodyWriter{x})
+	if err != nil && x.gone == nil && x.aborted == nil && !x.overflow {
+		return err
+	}
+	return nil
+}
+
+// verdict returns the error that makes a transmitted response a failure,
+// or nil for a complete one.
+func (x *Exchange) verdict(body Body) error {
 	// A body that reached its declared length is complete, even if the
 	// request's context ended meanwhile (a CGI server stops the program as
 	// soon as it has every byte).
@@ -248,16 +276,7 @@ func (x *Exchange) transmit(body Body) (err error) {
 		// the server aborts the response.
 		return fmt.Errorf("%w: %d of %d bytes", ErrShortBody, x.written, x.contentLength)
 	}
-	if x.overflow {
-		x.wire.Logf("the body is longer than its Content-Length %d; the rest was not sent", x.contentLength)
-	}
-	if x.dropped > 0 {
-		x.wire.Logf("a %d response has no body; %d bytes were not sent", x.code, x.dropped)
-	}
-	if !x.sent {
-		x.sendHeaders()
-	}
-	return x.wire.Finish()
+	return nil
 }
 
 // lengthMissing reports whether the response is about to go out without a
