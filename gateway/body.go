@@ -131,10 +131,10 @@ func (b *streamBody) Close() error {
 	return b.onClose()
 }
 
-// ReaderChunkSize is the size of the chunks [Reader] produces.
-const ReaderChunkSize = 32 << 10
+// readerChunkSize is the size of the chunks [Reader] produces.
+const readerChunkSize = 32 << 10
 
-// Reader returns a Body that streams r in chunks of up to [ReaderChunkSize]
+// Reader returns a Body that streams r in chunks of up to 32 KiB
 // bytes. Close closes r when it is an [io.Closer]. A read error other than
 // io.EOF ends the body and is reported by its Err method, so the server does
 // not pass the truncated body off as complete.
@@ -147,7 +147,7 @@ type readerBody struct {
 	err error
 }
 
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, ReaderChunkSize); return &b }}
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, readerChunkSize); return &b }}
 
 func (b *readerBody) Chunks(yield func([]byte) bool) {
 	bp := chunkPool.Get().(*[]byte)
