@@ -134,9 +134,10 @@ func (b *streamBody) Close() error {
 // readerChunkSize is the size of the chunks [Reader] produces.
 const readerChunkSize = 32 << 10
 
-// Reader returns a Body that streams r in chunks of up to 32 KiB. Close closes r when it is an [io.Closer]. A read error other than
-// io.EOF ends the body and is reported by its Err method, so the server does
-// not pass the truncated body off as complete.
+// Reader returns a Body that streams r in chunks of up to 32 KiB. Close
+// closes r when it is an [io.Closer]. A read error other than io.EOF ends
+// the body and is reported by its Err method, so the server does not pass
+// the truncated body off as complete.
 func Reader(r io.Reader) Body {
 	return &readerBody{r: r}
 }
