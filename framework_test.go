@@ -121,6 +121,7 @@ func connect[T any](t *testing.T, sig *vial.Signal[T], fn func(*vial.App, T)) {
 	t.Cleanup(func() { sig.Disconnect(c) })
 }
 
+//lint:ignore ST1005 the text is the 418 status's own reason phrase
 var errTeapot = errors.New("I'm a teapot")
 
 var teardownTail = []string{
@@ -606,7 +607,7 @@ func TestSignalReceiverPanicIsA500AndTheOtherReceiversRun(t *testing.T) {
 	app.Get("/", func(r *vial.Request) any { return "ok" })
 	var second atomic.Int32
 	prev := vial.SetReceiverPanicHandler(func(p *vial.ReceiverPanic) {})
-	defer vial.SetReceiverPanicHandler(prev)
+	defer func() { vial.SetReceiverPanicHandler(prev) }()
 	connect(t, vial.RequestStarted, func(a *vial.App, r *vial.Request) {
 		if a == app {
 			panic("receiver failed")

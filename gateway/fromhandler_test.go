@@ -274,7 +274,7 @@ func TestFromHandlerWriteErrors(t *testing.T) {
 		assert.Empty(t, got)
 		assert.ErrorIs(t, testutil.Wait(t, errs, "the handler"), http.ErrBodyNotAllowed)
 
-		resp, got, err = hGet(t, srv.URL+"/toolong")
+		_, got, err = hGet(t, srv.URL+"/toolong")
 		require.NoError(t, err)
 		assert.Equal(t, "abc", string(got))
 		assert.ErrorIs(t, testutil.Wait(t, errs, "the handler"), http.ErrContentLength)

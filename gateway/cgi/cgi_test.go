@@ -927,7 +927,7 @@ func cgiHelperCommand(t *testing.T, mode string, env ...string) *exec.Cmd {
 }
 
 func TestRunCGIProcess(t *testing.T) {
-	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+	if runtime.GOOS == "windows" {
 		t.Skip("CGI signals are Unix")
 	}
 	t.Run("request and response", func(t *testing.T) {
