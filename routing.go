@@ -2,9 +2,9 @@ package vial
 
 // Routing, as werkzeug splits it: this file holds the map and its rules,
 // the public face (registration and matching); rules.go parses and
-// compiles a rule; urlbuild.go builds URLs; converters.go holds
-// the converters; matcher.go the index that picks the rule for a request
-// path.
+// compiles a rule; urlbuild.go builds URLs; converters.go and
+// converter_types.go hold the converters; matcher.go the index that picks
+// the rule for a request path.
 //
 // Every rule is compiled to a gorilla/mux route on the map's mux.Router,
 // whose regular expression decides whether a candidate rule matches and
