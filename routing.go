@@ -108,17 +108,6 @@ func (r *Rule) Arguments() []string {
 	return names
 }
 
-// Route returns the gorilla/mux route the rule is compiled to (compiling
-// it, the first time, if matching has not needed it); nil before the rule
-// is added to a map. Its template is the rule in mux syntax:
-// "/user/<int:id>" is "/user/{id:\d+}".
-func (r *Rule) Route() *mux.Route {
-	if r.route == nil {
-		return nil
-	}
-	return r.route.get()
-}
-
 // allows reports whether the rule answers method.
 func (r *Rule) allows(method string) bool { return slices.Contains(r.Methods, method) }
 

@@ -454,7 +454,7 @@ func TestRulesAndRoute(t *testing.T) {
 
 	assert.Equal(t, []string{"id"}, b.Arguments())
 	assert.Equal(t, "/a/<int:id>", b.String())
-	tpl, err := b.Route().GetPathTemplate()
+	tpl, err := b.route.get().GetPathTemplate()
 	require.NoError(t, err)
 	assert.Equal(t, `/a/{id:\d+}`, tpl)
 }

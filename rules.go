@@ -25,8 +25,9 @@ import (
 // the index matches a rule without variables, or one whose variables are
 // whole segments (segVars), on its own. Such a rule's template is checked
 // by mux when it is added, then its route is compiled again only when
-// something needs it: URL building, a 405's Allow list, Rule.Route. The other rules need their route to match, and
-// keep the one compiled when they were added.
+// something needs it: URL building, a 405's Allow list. The other rules
+// need their route to match, and keep the one compiled when they were
+// added.
 type ruleRoute struct {
 	m     *URLMap
 	tpl   string
