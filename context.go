@@ -155,17 +155,17 @@ func (r *Request) tearDown() error {
 	if r.inner != nil { // nil when the request failed before it had a body
 		err = a.guard("closing the response body", func() error { return r.inner.Close() })
 	}
-	a.DoTeardownRequest(r, r.err)
-	a.DoTeardownAppContext(r, r.err)
+	a.doTeardownRequest(r, r.err)
+	a.doTeardownAppContext(r, r.err)
 	r.cleanup()
 	r.release()
 	return err
 }
 
-// DoTeardownRequest runs the teardown-request functions, newest first, and
+// doTeardownRequest runs the teardown-request functions, newest first, and
 // sends RequestTearingDown. err is the unhandled error that ended the
 // request, or nil.
-func (a *App) DoTeardownRequest(r *Request, err error) {
+func (a *App) doTeardownRequest(r *Request, err error) {
 	for i := len(a.teardownRequest) - 1; i >= 0; i-- {
 		fn := a.teardownRequest[i]
 		a.guard("a teardown-request function", func() error { fn(r, err); return nil })
@@ -175,9 +175,9 @@ func (a *App) DoTeardownRequest(r *Request, err error) {
 	}
 }
 
-// DoTeardownAppContext runs the teardown-appcontext functions, newest
+// doTeardownAppContext runs the teardown-appcontext functions, newest
 // first, and sends AppContextTearingDown, then AppContextPopped.
-func (a *App) DoTeardownAppContext(r *Request, err error) {
+func (a *App) doTeardownAppContext(r *Request, err error) {
 	for i := len(a.teardownAppContext) - 1; i >= 0; i-- {
 		fn := a.teardownAppContext[i]
 		a.guard("a teardown-appcontext function", func() error { fn(r, err); return nil })
