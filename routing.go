@@ -262,11 +262,7 @@ func (m *URLMap) Match(path, method string) (*Rule, map[string]any, error) {
 
 // match is Match, putting the view arguments in reuse when it is not nil.
 func (m *URLMap) match(path, method string, reuse map[string]any) (*Rule, map[string]any, error) {
-	if path == "" {
-		path = "/"
-	} else if path[0] != '/' {
-		path = "/" + path
-	}
+	path = rooted(path)
 	if method == "" {
 		method = "GET"
 	}
@@ -281,24 +277,48 @@ func (m *URLMap) match(path, method string, reuse map[string]any) (*Rule, map[st
 	if r := st.walk(&m.index.root, path, 1); r != nil {
 		return matched(r, st.args, method)
 	}
-	if st.redirect != "" {
-		return nil, nil, redirectError(st.redirect)
-	}
-	if merged := mergeSlashes(path); merged != path {
-		if r := st.walk(&m.index.root, merged, 1); r != nil {
-			return nil, nil, redirectError(merged)
-		}
-		if st.redirect != "" {
-			return nil, nil, redirectError(st.redirect)
-		}
-	}
-	if allowed := st.allowed(); len(allowed) > 0 {
+	redirect, allowed := m.miss(&st, path)
+	switch {
+	case redirect != "":
+		return nil, nil, redirectError(redirect)
+	case len(allowed) > 0:
 		return nil, nil, &HTTPError{
 			Code:   405,
-			Header: gateway.Headers{{Name: "Allow", Value: strings.Join(sortedSet(allowed), ", ")}},
+			Header: gateway.Headers{{Name: "Allow", Value: strings.Join(allowed, ", ")}},
 		}
 	}
 	return nil, nil, &HTTPError{Code: 404}
+}
+
+// rooted is a request path as the index has it: "" is "/", and a path
+// always starts with "/".
+func rooted(path string) string {
+	if path == "" {
+		return "/"
+	}
+	if path[0] != '/' {
+		return "/" + path
+	}
+	return path
+}
+
+// miss goes on from st, a walk of path that found no rule. It returns the
+// path to redirect to, when there is one (the path needs its trailing
+// slash, or its repeated slashes merged); or else the methods of the rules
+// that match path but not st's method, sorted: none means a 404.
+func (m *URLMap) miss(st *matchState, path string) (redirect string, allowed []string) {
+	if st.redirect != "" {
+		return st.redirect, nil
+	}
+	if merged := mergeSlashes(path); merged != path {
+		if r := st.walk(&m.index.root, merged, 1); r != nil {
+			return merged, nil
+		}
+		if st.redirect != "" {
+			return st.redirect, nil
+		}
+	}
+	return "", sortedSet(st.allowed())
 }
 
 // matched returns the result of a match, or the redirect to the rule that
@@ -316,11 +336,13 @@ func matched(r *Rule, args map[string]any, method string) (*Rule, map[string]any
 // sorted: the Allow header of an automatic OPTIONS response. It is empty
 // when no rule matches the path.
 func (m *URLMap) AllowedMethods(path string) []string {
-	_, _, err := m.Match(path, "--")
-	if he, ok := err.(*HTTPError); ok && he.Code == 405 {
-		return strings.Split(he.Header.Get("Allow"), ", ")
-	}
-	return nil
+	// No rule answers the empty method (Add refuses it), so the walk finds
+	// none and notes every rule that matches the path.
+	st := matchState{}
+	path = rooted(path)
+	st.walk(&m.index.root, path, 1)
+	_, allowed := m.miss(&st, path)
+	return allowed
 }
 
 func redirectError(location string) *HTTPError {
