@@ -78,6 +78,12 @@ type reloader struct {
 	watch  *watcher
 
 	stopping sync.WaitGroup // children being stopped
+
+	// run's state: the child that serves and the new build that is to
+	// take over from it.
+	cur     *child           // serves, or nil: the program is not running
+	pending *child           // a new build not serving yet, or nil
+	slow    <-chan time.Time // fires when pending is slow to serve
 }
 
 func newReloader(ln net.Listener, opts Options, mainFile string) (*reloader, error) {
@@ -140,104 +146,136 @@ func (r *reloader) close() {
 func (r *reloader) run(ctx context.Context) error {
 	defer r.stopping.Wait()
 	r.watch.check() // the first snapshot
-
-	// The executable itself is the first child, unless the sources are
-	// newer (a stale binary): then a build, if it works.
-	exe, owned := r.exe, false
-	if path, stale := r.stale(); stale {
-		fmt.Fprintf(r.out, " * %s is newer than the executable, rebuilding\n", pyQuote(path))
-		if built, output, err := r.build(ctx); err == nil {
-			exe, owned = built, true
-		} else if ctx.Err() != nil {
-			return nil
-		} else {
-			r.buildFailed(err, output, "running the executable as it is")
-		}
+	exe, owned, ok := r.firstExecutable(ctx)
+	if !ok {
+		return nil // interrupted while building
 	}
 	fmt.Fprintln(r.out, " * Restarting with stat")
 	cur, err := r.startChild(exe, owned)
 	if err != nil {
 		return fmt.Errorf("serving: reloader: %w", err)
 	}
-	var pending *child
-	var slow <-chan time.Time // fires when pending is slow to serve
+	r.cur = cur
 	tick := time.NewTicker(r.interval)
 	defer tick.Stop()
 
 	for {
-		var curDone, pendingReady, pendingDone <-chan struct{}
-		if cur != nil {
-			curDone = cur.done
-		}
-		if pending != nil {
-			pendingReady, pendingDone = pending.ready, pending.done
-		}
 		select {
 		case <-ctx.Done():
-			r.stopAsync(cur, false)
-			r.stopAsync(pending, false)
+			r.stopAsync(r.cur, false)
+			r.stopAsync(r.pending, false)
 			return nil
-
-		case <-curDone:
-			code := cur.exitCode()
-			cur = nil
-			if code == 0 && pending == nil {
-				return nil // the program ended
+		case <-r.cur.exited():
+			if r.programEnded() {
+				return nil
 			}
-			fmt.Fprintf(r.out, " * The program exited with %s; it restarts when a watched file changes\n", exitStatus(code))
-
-		case <-pendingReady:
-			r.stopAsync(cur, true)
-			cur, pending, slow = pending, nil, nil
-
-		case <-pendingDone:
-			fmt.Fprintf(r.out, " * The new build exited with %s before serving", exitStatus(pending.exitCode()))
-			if cur != nil {
-				fmt.Fprint(r.out, "; the previous one keeps serving")
-			}
-			fmt.Fprintln(r.out)
-			pending, slow = nil, nil
-
-		case <-slow:
+		case <-r.pending.serves():
+			r.handOver()
+		case <-r.pending.exited():
+			r.pendingExited()
+		case <-r.slow:
 			fmt.Fprintf(r.out, " * The new build is not serving after %s; the previous one serves until it does\n", readyWarning)
-			slow = nil
-
+			r.slow = nil
 		case <-tick.C:
-			path, changed := r.watch.check()
-			if !changed {
-				continue
+			if path, changed := r.watch.check(); changed {
+				r.reload(ctx, path)
 			}
-			r.settle(ctx)
-			fmt.Fprintf(r.out, " * Detected change in %s, reloading\n", pyQuote(path))
-			exe, owned := r.exe, false
-			if r.target != nil {
-				var err error
-				var output []byte
-				exe, output, err = r.build(ctx)
-				if ctx.Err() != nil {
-					continue // interrupted: the next round returns
-				}
-				if err != nil {
-					what := "the program is not running"
-					if cur != nil {
-						what = "the last good build keeps serving"
-					}
-					r.buildFailed(err, output, what)
-					continue
-				}
-				owned = true
-			}
-			r.stopAsync(pending, true) // superseded
-			fmt.Fprintln(r.out, " * Restarting with stat")
-			next, err := r.startChild(exe, owned)
-			if err != nil {
-				fmt.Fprintf(r.out, " * Could not start the new build: %v\n", err)
-				pending, slow = nil, nil
-				continue
-			}
-			pending, slow = next, time.After(readyWarning)
 		}
 	}
+}
+
+// firstExecutable returns what the first child runs: the executable
+// itself, unless the sources are newer (a stale binary): then a build, if
+// it works. ok is false when the build was interrupted.
+func (r *reloader) firstExecutable(ctx context.Context) (exe string, owned, ok bool) {
+	path, stale := r.stale()
+	if !stale {
+		return r.exe, false, true
+	}
+	fmt.Fprintf(r.out, " * %s is newer than the executable, rebuilding\n", pyQuote(path))
+	built, output, err := r.build(ctx)
+	switch {
+	case err == nil:
+		return built, true, true
+	case ctx.Err() != nil:
+		return "", false, false
+	}
+	r.buildFailed(err, output, "running the executable as it is")
+	return r.exe, false, true
+}
+
+// programEnded handles the exit of the child that served. It reports
+// whether the reloader is done: the program ended by itself (status 0)
+// and no new build is on its way. Otherwise the next change restarts it.
+func (r *reloader) programEnded() bool {
+	code := r.cur.exitCode()
+	r.cur = nil
+	if code == 0 && r.pending == nil {
+		return true
+	}
+	fmt.Fprintf(r.out, " * The program exited with %s; it restarts when a watched file changes\n", exitStatus(code))
+	return false
+}
+
+// handOver makes the new build, which serves now, the current child, and
+// stops the previous one.
+func (r *reloader) handOver() {
+	r.stopAsync(r.cur, true)
+	r.cur, r.pending, r.slow = r.pending, nil, nil
+}
+
+// pendingExited reports a new build that exited before it served.
+func (r *reloader) pendingExited() {
+	fmt.Fprintf(r.out, " * The new build exited with %s before serving", exitStatus(r.pending.exitCode()))
+	if r.cur != nil {
+		fmt.Fprint(r.out, "; the previous one keeps serving")
+	}
+	fmt.Fprintln(r.out)
+	r.pending, r.slow = nil, nil
+}
+
+// reload answers a change to path: once the files settle, it rebuilds the
+// program and starts the build as the pending child, in place of any
+// pending one. A failed build leaves the children as they are.
+func (r *reloader) reload(ctx context.Context, path string) {
+	r.settle(ctx)
+	fmt.Fprintf(r.out, " * Detected change in %s, reloading\n", pyQuote(path))
+	exe, owned, ok := r.rebuild(ctx)
+	if !ok {
+		return
+	}
+	r.stopAsync(r.pending, true) // superseded
+	fmt.Fprintln(r.out, " * Restarting with stat")
+	next, err := r.startChild(exe, owned)
+	if err != nil {
+		fmt.Fprintf(r.out, " * Could not start the new build: %v\n", err)
+		r.pending, r.slow = nil, nil
+		return
+	}
+	r.pending, r.slow = next, time.After(readyWarning)
+}
+
+// rebuild returns what the next child runs: a new build, or the executable
+// itself when the program cannot be rebuilt. ok is false when there is
+// nothing to run: the build failed (it says so) or was interrupted (run's
+// next round returns).
+func (r *reloader) rebuild(ctx context.Context) (exe string, owned, ok bool) {
+	if r.target == nil {
+		return r.exe, false, true
+	}
+	exe, output, err := r.build(ctx)
+	if ctx.Err() != nil {
+		return "", false, false
+	}
+	if err != nil {
+		what := "the program is not running"
+		if r.cur != nil {
+			what = "the last good build keeps serving"
+		}
+		r.buildFailed(err, output, what)
+		return "", false, false
+	}
+	return exe, true, true
 }
 
 // settle waits until a check finds no change (at most 20 rounds).
@@ -314,6 +352,22 @@ type child struct {
 }
 
 func (c *child) exitCode() int { return c.cmd.ProcessState.ExitCode() }
+
+// exited returns c.done, or nil (a channel that never fires) for no child.
+func (c *child) exited() <-chan struct{} {
+	if c == nil {
+		return nil
+	}
+	return c.done
+}
+
+// serves returns c.ready, or nil (a channel that never fires) for no child.
+func (c *child) serves() <-chan struct{} {
+	if c == nil {
+		return nil
+	}
+	return c.ready
+}
 
 func (c *child) serving() bool {
 	select {
