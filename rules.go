@@ -177,8 +177,9 @@ func mergeSlashes(s string) string {
 	return string(b)
 }
 
-// compile parses r, makes its converters, its parts for the index, its
-// mux route and its builder.
+// compile parses r and makes what the map needs of it: its converters,
+// its parts for the index, its mux route and its builder, each step from
+// what the ones before made.
 func (m *URLMap) compile(r *Rule) error {
 	if !strings.HasPrefix(r.Rule, "/") {
 		return errors.New(`a rule must start with "/"`)
@@ -193,8 +194,24 @@ func (m *URLMap) compile(r *Rule) error {
 	if err := normalizeMethods(r); err != nil {
 		return err
 	}
+	if err := m.makeVars(r, toks); err != nil {
+		return err
+	}
+	tpl, err := r.makeTrace(toks)
+	if err != nil {
+		return err
+	}
+	r.parts, r.staticPath = splitParts(toks, r.vars)
+	r.segVars = wholeSegmentVars(r)
+	if err := m.makeRoute(r, tpl); err != nil {
+		return err
+	}
+	r.setArgNames()
+	return nil
+}
 
-	// The variables and their converters.
+// makeVars makes r.vars, the variables of toks and their converters.
+func (m *URLMap) makeVars(r *Rule, toks []ruleToken) error {
 	r.vars = r.vars[:0]
 	for _, tok := range toks {
 		if tok.text != "" {
@@ -211,15 +228,19 @@ func (m *URLMap) compile(r *Rule) error {
 		}
 		r.vars = append(r.vars, v)
 	}
+	return nil
+}
 
-	// The mux template, the builder's trace and the index's parts.
+// makeTrace makes r's trace for the builder, and returns r's mux
+// template: the rule in mux syntax, "/user/<int:id>" is "/user/{id:\d+}".
+func (r *Rule) makeTrace(toks []ruleToken) (string, error) {
 	var tpl strings.Builder
 	r.trace, r.muxBuild = nil, true
 	vi := 0
 	for _, tok := range toks {
 		if tok.text != "" {
 			if strings.ContainsAny(tok.text, "{}") {
-				return errors.New(`literal "{" or "}" cannot be routed: gorilla/mux reads {…} as a variable`)
+				return "", errors.New(`literal "{" or "}" cannot be routed: gorilla/mux reads {…} as a variable`)
 			}
 			tpl.WriteString(tok.text)
 			esc := escapePath(tok.text, true)
@@ -232,17 +253,29 @@ func (m *URLMap) compile(r *Rule) error {
 		r.trace = append(r.trace, traceOp{v: vi})
 		vi++
 	}
-	r.parts, r.staticPath = splitParts(toks, r.vars)
-	r.segVars = len(r.vars) <= maxSegVars
+	return tpl.String(), nil
+}
+
+// wholeSegmentVars reports whether each of r's variables, few enough for
+// the walk to keep their texts, is a path segment of its own (see
+// Rule.segVars).
+func wholeSegmentVars(r *Rule) bool {
+	if len(r.vars) > maxSegVars {
+		return false
+	}
 	for _, p := range r.parts {
 		if !p.static && (p.final || len(p.weight.args) != 1 || len(p.weight.statics) != 0) {
-			r.segVars = false
+			return false
 		}
 	}
+	return true
+}
 
-	// The mux route: kept when matching needs it, else only checked, and
-	// compiled again when first needed (see ruleRoute).
-	rr := &ruleRoute{m: m, tpl: tpl.String()}
+// makeRoute gives r its mux route for the template tpl: kept when
+// matching needs it, else only checked, and compiled again when first
+// needed (see ruleRoute).
+func (m *URLMap) makeRoute(r *Rule, tpl string) error {
+	rr := &ruleRoute{m: m, tpl: tpl}
 	keep := len(r.vars) > 0 && !r.segVars
 	// A route of no router compiles a template as the map's router would
 	// (it adds no configuration), and is garbage once checked.
@@ -252,20 +285,24 @@ func (m *URLMap) compile(r *Rule) error {
 		route = m.router.NewRoute()
 		m.routerMu.Unlock()
 	}
-	route, err = newRoute(route, rr.tpl)
+	route, err := newRoute(route, tpl)
 	if err != nil {
 		return err
 	}
 	names, _ := route.GetVarNames()
 	if !slices.Equal(names, r.Arguments()) {
-		return fmt.Errorf("gorilla/mux reads the template %q as variables %q", rr.tpl, names)
+		return fmt.Errorf("gorilla/mux reads the template %q as variables %q", tpl, names)
 	}
 	if keep {
 		rr.route = route
 	}
 	r.route = rr
+	return nil
+}
 
-	// Building: the argument names, werkzeug's build order.
+// setArgNames sets what building needs of r besides its trace: the names
+// of its variables and defaults, and werkzeug's build order.
+func (r *Rule) setArgNames() {
 	seen := map[string]bool{}
 	r.argNames = r.argNames[:0]
 	for _, v := range r.vars {
@@ -279,7 +316,6 @@ func (m *URLMap) compile(r *Rule) error {
 	}
 	sort.Strings(r.argNames)
 	r.buildKey = [2]int{-len(r.argNames), -len(r.Defaults)}
-	return nil
 }
 
 // makeVar makes the converter of a variable and checks its pattern.
