@@ -131,56 +131,73 @@ func MakeServer(host string, port int, app gateway.Application, opts Options) (*
 		return nil, err
 	}
 	s.tlsConfig = tlsConfig
+	if s.ln, err = serverListener(host, port); err != nil {
+		return nil, err
+	}
+	if err := s.initHandler(); err != nil {
+		s.ln.Close()
+		return nil, err
+	}
+	s.initHTTPServer()
+	return s, nil
+}
 
+// serverListener returns the socket a server serves: in a reloader child
+// the one the parent handed down, else host:port, bound now.
+func serverListener(host string, port int) (net.Listener, error) {
 	if isReloaderChild() {
 		ln, err := inheritedListener()
 		if err != nil {
 			return nil, fmt.Errorf("serving: the reloader's socket: %w", err)
 		}
-		s.ln = ln
-	}
-	if s.ln == nil {
-		ln, err := listen(host, port)
-		if err != nil {
-			return nil, err
+		if ln != nil {
+			return ln, nil
 		}
-		s.ln = ln
 	}
+	return listen(host, port)
+}
 
-	if opts.UseDebugger {
-		s.served = DebuggedApplication(app, opts.DebuggerAllowRemote)
+// initHandler wraps the application in the debugger if asked, sets up the
+// bridge to it and the single-threaded turnstile, and then calls the
+// request handler factory, which sees all of that.
+func (s *Server) initHandler() error {
+	if s.opts.UseDebugger {
+		s.served = DebuggedApplication(s.served, s.opts.DebuggerAllowRemote)
 	}
 	s.bridge = &gateway.HTTPHandler{
 		App:             s.served,
 		ErrorLog:        s.errorLog,
-		SingleThreaded:  opts.SingleThreaded,
-		PropagatePanics: opts.PassthroughErrors,
+		SingleThreaded:  s.opts.SingleThreaded,
+		PropagatePanics: s.opts.PassthroughErrors,
 	}
-	if opts.SingleThreaded {
+	if s.opts.SingleThreaded {
 		s.sem = make(chan struct{}, 1)
 	}
-	factory := opts.RequestHandler
+	factory := s.opts.RequestHandler
 	if factory == nil {
 		factory = DefaultRequestHandler
 	}
 	s.handler = factory(s)
 	if s.handler == nil {
-		s.ln.Close()
-		return nil, errors.New("serving: the RequestHandler factory returned a nil handler")
+		return errors.New("serving: the RequestHandler factory returned a nil handler")
 	}
+	return nil
+}
 
+// initHTTPServer makes the net/http server, whose requests' contexts
+// [Server.Close] and a cut-off [Server.Shutdown] cancel.
+func (s *Server) initHTTPServer() {
 	base, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.srv = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		TLSConfig:         s.tlsConfig,
-		ReadHeaderTimeout: orDefault(opts.ReadHeaderTimeout, DefaultReadHeaderTimeout),
-		IdleTimeout:       orDefault(opts.IdleTimeout, DefaultIdleTimeout),
-		MaxHeaderBytes:    orDefault(opts.MaxHeaderBytes, DefaultMaxHeaderBytes),
+		ReadHeaderTimeout: orDefault(s.opts.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		IdleTimeout:       orDefault(s.opts.IdleTimeout, DefaultIdleTimeout),
+		MaxHeaderBytes:    orDefault(s.opts.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		ErrorLog:          s.errorLog,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	return s, nil
 }
 
 func orDefault[T comparable](v, def T) T {
