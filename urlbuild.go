@@ -61,31 +61,12 @@ func (a *App) BuildURL(endpoint string, args ...any) (string, error) {
 	return a.buildURL(nil, endpoint, args)
 }
 
+// buildURL is URLFor for r, the request being served, or outside a
+// request when r is nil.
 func (a *App) buildURL(r *Request, endpoint string, args []any) (string, error) {
-	values := make(map[string]any, len(args)/2)
-	var opt URLOption
-	for i := 0; i < len(args); i++ {
-		if o, ok := args[i].(URLOption); ok {
-			if o.external != nil {
-				opt.external = o.external
-			}
-			if o.anchor != "" {
-				opt.anchor = o.anchor
-			}
-			if o.scheme != "" {
-				opt.scheme = o.scheme
-			}
-			if o.method != "" {
-				opt.method = o.method
-			}
-			continue
-		}
-		key, ok := args[i].(string)
-		if !ok || i+1 >= len(args) {
-			return "", fmt.Errorf("vial: URLFor(%q): arguments are name, value pairs; %v has no pair", endpoint, args[i])
-		}
-		values[key] = args[i+1]
-		i++
+	values, opt, err := urlArgs(endpoint, args)
+	if err != nil {
+		return "", err
 	}
 	for _, fn := range a.urlDefaults {
 		fn(endpoint, values)
@@ -99,24 +80,10 @@ func (a *App) buildURL(r *Request, endpoint string, args []any) (string, error) 
 		root = r.ScriptRoot
 	}
 	u := root + path
-	external := opt.scheme != "" || (opt.external != nil && *opt.external)
-	if external {
-		var host string
-		if r != nil {
-			host = r.HostURL()
-			if opt.scheme != "" {
-				host = opt.scheme + host[strings.Index(host, "://"):]
-			}
-		} else {
-			name := a.Config.String("SERVER_NAME")
-			if name == "" {
-				return "", fmt.Errorf("vial: URLFor(%q): an external URL outside a request needs SERVER_NAME in the config", endpoint)
-			}
-			scheme := opt.scheme
-			if scheme == "" {
-				scheme = a.Config.String("PREFERRED_URL_SCHEME")
-			}
-			host = scheme + "://" + name
+	if opt.scheme != "" || (opt.external != nil && *opt.external) {
+		host, err := a.urlHost(r, endpoint, opt.scheme)
+		if err != nil {
+			return "", err
 		}
 		u = host + u
 	}
@@ -124,6 +91,63 @@ func (a *App) buildURL(r *Request, endpoint string, args []any) (string, error) 
 		u += "#" + (&url.URL{Fragment: opt.anchor}).EscapedFragment()
 	}
 	return u, nil
+}
+
+// urlArgs parts URLFor's arguments into the values for the rule and the
+// options, an option given later overriding one given before.
+func urlArgs(endpoint string, args []any) (map[string]any, URLOption, error) {
+	values := make(map[string]any, len(args)/2)
+	var opt URLOption
+	for i := 0; i < len(args); i++ {
+		if o, ok := args[i].(URLOption); ok {
+			opt.override(o)
+			continue
+		}
+		key, ok := args[i].(string)
+		if !ok || i+1 >= len(args) {
+			return nil, opt, fmt.Errorf("vial: URLFor(%q): arguments are name, value pairs; %v has no pair", endpoint, args[i])
+		}
+		values[key] = args[i+1]
+		i++
+	}
+	return values, opt, nil
+}
+
+// override sets in opt what o sets.
+func (opt *URLOption) override(o URLOption) {
+	if o.external != nil {
+		opt.external = o.external
+	}
+	if o.anchor != "" {
+		opt.anchor = o.anchor
+	}
+	if o.scheme != "" {
+		opt.scheme = o.scheme
+	}
+	if o.method != "" {
+		opt.method = o.method
+	}
+}
+
+// urlHost is the scheme and host of an external URL: the request's, or
+// outside a request SERVER_NAME with PREFERRED_URL_SCHEME; scheme, when
+// not "", replaces either's scheme.
+func (a *App) urlHost(r *Request, endpoint, scheme string) (string, error) {
+	if r != nil {
+		host := r.HostURL()
+		if scheme != "" {
+			host = scheme + host[strings.Index(host, "://"):]
+		}
+		return host, nil
+	}
+	name := a.Config.String("SERVER_NAME")
+	if name == "" {
+		return "", fmt.Errorf("vial: URLFor(%q): an external URL outside a request needs SERVER_NAME in the config", endpoint)
+	}
+	if scheme == "" {
+		scheme = a.Config.String("PREFERRED_URL_SCHEME")
+	}
+	return scheme + "://" + name, nil
 }
 
 // ---- the map ----
