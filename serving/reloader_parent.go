@@ -90,7 +90,7 @@ func newReloader(ln net.Listener, opts Options, mainFile string) (*reloader, err
 	r := &reloader{
 		out:      opts.Output,
 		interval: opts.ReloaderInterval,
-		stopWait: orDefault(opts.ShutdownTimeout, DefaultShutdownTimeout) + killGrace,
+		stopWait: orDefault(opts.ShutdownTimeout, defaultShutdownTimeout) + killGrace,
 		args:     os.Args[1:],
 	}
 	if r.out == nil {
