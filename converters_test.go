@@ -77,6 +77,7 @@ func TestConverterArgsGetters(t *testing.T) {
 	assert.True(t, ok)
 	s, ok = a.Lookup(0, "s")
 	assert.Equal(t, "x", s, "the keyword wins")
+	assert.True(t, ok)
 
 	assert.NoError(t, a.Expect("a", "b", "c", "max", "s", "n"))
 	assert.EqualError(t, a.Expect("a", "b"), "takes at most 2 arguments (3 given)")

@@ -72,72 +72,106 @@ func (p rulePart) equal(o rulePart) bool {
 // splitParts cuts a parsed rule into its parts, as werkzeug's _parse_rule
 // does, and returns the rule's whole path when all parts are static.
 func splitParts(toks []ruleToken, vars []ruleVar) (parts []rulePart, staticPath string) {
-	var content strings.Builder
-	static, final := true, false
-	var w partWeight
-	emit := func(suffixed bool) {
-		parts = append(parts, rulePart{static: static, content: content.String(), final: final, suffixed: suffixed, weight: w})
-		content.Reset()
-		static, final, w = true, false, partWeight{}
-	}
+	ps := partSplitter{static: true}
 	vi := 0
 	for ti, tok := range toks {
 		if tok.text == "" {
-			v := vars[vi]
+			ps.addVar(vars[vi])
 			vi++
-			if static {
-				s := content.String()
-				content.Reset()
-				content.WriteString(regexp.QuoteMeta(s))
-				static = false
-			}
-			content.WriteString("(?:" + v.conv.Pattern() + ")")
-			final = final || patternMatchesSlash(v.conv.Pattern())
-			w.args = append(w.args, converterWeight(v.conv))
 			continue
 		}
 		text := tok.text
 		if ti == 0 {
 			text = text[1:] // the leading slash: parts are what follows it
 		}
-		for {
-			piece, rest, slash := strings.Cut(text, "/")
-			if piece != "" {
-				w.statics = append(w.statics, [2]int{len(w.statics), -len(piece)})
-				if static {
-					content.WriteString(piece)
-				} else {
-					content.WriteString(regexp.QuoteMeta(piece))
-				}
-			}
-			if !slash {
-				break
-			}
-			if final {
-				content.WriteByte('/')
+		ps.addText(text)
+	}
+	ps.finish()
+	return ps.parts, staticPathOf(ps.parts)
+}
+
+// partSplitter is splitParts at work: the parts cut so far, and the one
+// being written.
+type partSplitter struct {
+	parts   []rulePart
+	content strings.Builder // the part's segment, or its regular expression once a variable is in it
+	static  bool            // no variable in the part yet
+	final   bool            // a variable in the part matches slashes
+	w       partWeight
+}
+
+// emit ends the part being written and starts the next.
+func (ps *partSplitter) emit(suffixed bool) {
+	ps.parts = append(ps.parts, rulePart{static: ps.static, content: ps.content.String(), final: ps.final, suffixed: suffixed, weight: ps.w})
+	ps.content.Reset()
+	ps.static, ps.final, ps.w = true, false, partWeight{}
+}
+
+// addVar adds a variable to the part: the part becomes a regular
+// expression, its static text quoted.
+func (ps *partSplitter) addVar(v ruleVar) {
+	if ps.static {
+		s := ps.content.String()
+		ps.content.Reset()
+		ps.content.WriteString(regexp.QuoteMeta(s))
+		ps.static = false
+	}
+	ps.content.WriteString("(?:" + v.conv.Pattern() + ")")
+	ps.final = ps.final || patternMatchesSlash(v.conv.Pattern())
+	ps.w.args = append(ps.w.args, converterWeight(v.conv))
+}
+
+// addText adds static text, ending a part at each slash unless a variable
+// of the part matches slashes: that part takes the rest of the rule.
+func (ps *partSplitter) addText(text string) {
+	for {
+		piece, rest, slash := strings.Cut(text, "/")
+		if piece != "" {
+			ps.w.statics = append(ps.w.statics, [2]int{len(ps.w.statics), -len(piece)})
+			if ps.static {
+				ps.content.WriteString(piece)
 			} else {
-				emit(false)
+				ps.content.WriteString(regexp.QuoteMeta(piece))
 			}
-			text = rest
 		}
+		if !slash {
+			return
+		}
+		if ps.final {
+			ps.content.WriteByte('/')
+		} else {
+			ps.emit(false)
+		}
+		text = rest
 	}
-	if final && strings.HasSuffix(content.String(), "/") {
-		s := content.String()
-		content.Reset()
-		content.WriteString(s[:len(s)-1])
-		emit(true)
-		parts = append(parts, rulePart{static: true})
-	} else {
-		emit(false)
+}
+
+// finish ends the last part. A final part ending in "/" is matched
+// without that slash, and an empty static part follows it, as a rule
+// ending in "/" has.
+func (ps *partSplitter) finish() {
+	if ps.final && strings.HasSuffix(ps.content.String(), "/") {
+		s := ps.content.String()
+		ps.content.Reset()
+		ps.content.WriteString(s[:len(s)-1])
+		ps.emit(true)
+		ps.parts = append(ps.parts, rulePart{static: true})
+		return
 	}
+	ps.emit(false)
+}
+
+// staticPathOf returns the path of a rule cut into parts when all are
+// static, else "".
+func staticPathOf(parts []rulePart) string {
 	segs := make([]string, len(parts))
 	for i, p := range parts {
 		if !p.static {
-			return parts, ""
+			return ""
 		}
 		segs[i] = p.content
 	}
-	return parts, "/" + strings.Join(segs, "/")
+	return "/" + strings.Join(segs, "/")
 }
 
 // matcher is the index: a tree of nodes, and the nodes of the rules that

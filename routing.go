@@ -1,9 +1,10 @@
 package vial
 
-// Routing, as werkzeug splits it: this file holds the rules (parsing
-// "/user/<int:id>"), the map (registration and URL building) and the
-// routing errors; converters.go the converters; matcher.go the index that
-// picks the rule for a request path.
+// Routing, as werkzeug splits it: this file holds the map and its rules,
+// the public face (registration and matching); rules.go parses and
+// compiles a rule; urlbuild.go builds URLs; converters.go and
+// converter_types.go hold the converters; matcher.go the index that picks
+// the rule for a request path.
 //
 // Every rule is compiled to a gorilla/mux route on the map's mux.Router,
 // whose regular expression decides whether a candidate rule matches and
@@ -13,11 +14,9 @@ package vial
 // compiled only when first needed (see ruleRoute).
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"net/url"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -107,52 +106,6 @@ func (r *Rule) Arguments() []string {
 		names[i] = v.name
 	}
 	return names
-}
-
-// Route returns the gorilla/mux route the rule is compiled to (compiling
-// it, the first time, if matching has not needed it); nil before the rule
-// is added to a map. Its template is the rule in mux syntax:
-// "/user/<int:id>" is "/user/{id:\d+}".
-func (r *Rule) Route() *mux.Route {
-	if r.route == nil {
-		return nil
-	}
-	return r.route.get()
-}
-
-// ruleRoute is a rule's gorilla/mux route, compiled when first needed.
-//
-// Compiled regular expressions are most of a routing table's memory, a few
-// kilobytes a rule, and the garbage collector scans that memory in every
-// cycle: on a table of a few hundred rules, a cost of every request. Yet
-// the index matches a rule without variables, or one whose variables are
-// whole segments (segVars), on its own. Such a rule's template is checked
-// by mux when it is added, then its route is compiled again only when
-// something needs it: URL building, a 405's Allow list, Rule.Route. The other rules need their route to match, and
-// keep the one compiled when they were added.
-type ruleRoute struct {
-	m     *URLMap
-	tpl   string
-	once  sync.Once
-	route *mux.Route
-}
-
-// get returns the route, compiling it on first use.
-func (rr *ruleRoute) get() *mux.Route {
-	rr.once.Do(func() {
-		if rr.route != nil {
-			return // compiled when the rule was added
-		}
-		rr.m.routerMu.Lock()
-		defer rr.m.routerMu.Unlock()
-		route, err := newRoute(rr.m.router.NewRoute(), rr.tpl)
-		if err != nil {
-			// Add compiled the same template without error.
-			panic(fmt.Sprintf("vial: %v", err))
-		}
-		rr.route = route
-	})
-	return rr.route
 }
 
 // allows reports whether the rule answers method.
@@ -275,334 +228,6 @@ func (r *Rule) defaultRedirect(args map[string]any, method string) string {
 	return ""
 }
 
-// ---- the rule string ----
-
-// ruleToken is a piece of a rule string: static text, or a variable.
-type ruleToken struct {
-	text      string // static text; empty for a variable
-	name      string // the variable's name
-	converter string // its converter; "" for the default
-	args      string // the converter's arguments, between the parentheses
-}
-
-// parseRule splits a rule string into static text and variables.
-func parseRule(rule string) ([]ruleToken, error) {
-	var toks []ruleToken
-	i := 0
-	for i < len(rule) {
-		lt := strings.IndexByte(rule[i:], '<')
-		if lt < 0 {
-			toks = append(toks, ruleToken{text: rule[i:]})
-			break
-		}
-		if lt > 0 {
-			toks = append(toks, ruleToken{text: rule[i : i+lt]})
-		}
-		start := i + lt
-		tok, end, err := parseVariable(rule, start)
-		if err != nil {
-			return nil, err
-		}
-		toks = append(toks, tok)
-		i = end
-	}
-	return toks, nil
-}
-
-// parseVariable parses <converter(args):name> at rule[start] ('<') and
-// returns the index after its '>'.
-func parseVariable(rule string, start int) (ruleToken, int, error) {
-	var tok ruleToken
-	unclosed := fmt.Errorf(`unclosed "<" at offset %d`, start)
-	i := start + 1
-	j := scanIdent(rule, i)
-	first := rule[i:j]
-	i = j
-	hasConverter := false
-	if i < len(rule) && rule[i] == '(' {
-		end, ok := closingParen(rule, i+1)
-		if !ok {
-			return tok, 0, fmt.Errorf(`unclosed "(" in the converter arguments at offset %d`, i)
-		}
-		tok.args = rule[i+1 : end]
-		i = end + 1
-		if i >= len(rule) {
-			return tok, 0, unclosed
-		}
-		if rule[i] != ':' {
-			return tok, 0, fmt.Errorf(`expected ":" after the converter arguments at offset %d`, i)
-		}
-	}
-	if i < len(rule) && rule[i] == ':' {
-		hasConverter = true
-		tok.converter = first
-		if first == "" {
-			return tok, 0, fmt.Errorf(`empty converter name at offset %d`, start)
-		}
-		i++
-		j = scanIdent(rule, i)
-		tok.name = rule[i:j]
-		i = j
-	} else {
-		tok.name = first
-	}
-	if i >= len(rule) {
-		return tok, 0, unclosed
-	}
-	if rule[i] != '>' {
-		if strings.IndexByte(rule[i:], '>') < 0 {
-			return tok, 0, unclosed
-		}
-		return tok, 0, fmt.Errorf("invalid character %q in the variable at offset %d (names are letters, digits and _)", rule[i], start)
-	}
-	if tok.name == "" {
-		return tok, 0, fmt.Errorf("empty variable name at offset %d", start)
-	}
-	if c := tok.name[0]; '0' <= c && c <= '9' {
-		return tok, 0, fmt.Errorf("variable name %q must not start with a digit", tok.name)
-	}
-	if hasConverter && '0' <= tok.converter[0] && tok.converter[0] <= '9' {
-		return tok, 0, fmt.Errorf("converter name %q must not start with a digit", tok.converter)
-	}
-	return tok, i + 1, nil
-}
-
-// closingParen finds the ')' closing the arguments that start at s[i],
-// skipping quoted text.
-func closingParen(s string, i int) (int, bool) {
-	var quote byte
-	for ; i < len(s); i++ {
-		switch c := s[i]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == ')':
-			return i, true
-		}
-	}
-	return 0, false
-}
-
-// mergeSlashes replaces every run of slashes by one.
-func mergeSlashes(s string) string {
-	if !strings.Contains(s, "//") {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '/' && len(b) > 0 && b[len(b)-1] == '/' {
-			continue
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
-}
-
-// compile parses r, makes its converters, its parts for the index, its
-// mux route and its builder.
-func (m *URLMap) compile(r *Rule) error {
-	if !strings.HasPrefix(r.Rule, "/") {
-		return errors.New(`a rule must start with "/"`)
-	}
-	toks, err := parseRule(r.Rule)
-	if err != nil {
-		return err
-	}
-	for i := range toks {
-		toks[i].text = mergeSlashes(toks[i].text)
-	}
-	if err := normalizeMethods(r); err != nil {
-		return err
-	}
-
-	// The variables and their converters.
-	r.vars = r.vars[:0]
-	for _, tok := range toks {
-		if tok.text != "" {
-			continue
-		}
-		for _, v := range r.vars {
-			if v.name == tok.name {
-				return fmt.Errorf("variable name %q used twice", tok.name)
-			}
-		}
-		v, err := m.makeVar(tok)
-		if err != nil {
-			return err
-		}
-		r.vars = append(r.vars, v)
-	}
-
-	// The mux template, the builder's trace and the index's parts.
-	var tpl strings.Builder
-	r.trace, r.muxBuild = nil, true
-	vi := 0
-	for _, tok := range toks {
-		if tok.text != "" {
-			if strings.ContainsAny(tok.text, "{}") {
-				return errors.New(`literal "{" or "}" cannot be routed: gorilla/mux reads {…} as a variable`)
-			}
-			tpl.WriteString(tok.text)
-			esc := escapePath(tok.text, true)
-			r.muxBuild = r.muxBuild && esc == tok.text
-			r.trace = append(r.trace, traceOp{text: esc, v: -1})
-			continue
-		}
-		v := r.vars[vi]
-		fmt.Fprintf(&tpl, "{%s:%s}", v.name, v.conv.Pattern())
-		r.trace = append(r.trace, traceOp{v: vi})
-		vi++
-	}
-	r.parts, r.staticPath = splitParts(toks, r.vars)
-	r.segVars = len(r.vars) <= maxSegVars
-	for _, p := range r.parts {
-		if !p.static && (p.final || len(p.weight.args) != 1 || len(p.weight.statics) != 0) {
-			r.segVars = false
-		}
-	}
-
-	// The mux route: kept when matching needs it, else only checked, and
-	// compiled again when first needed (see ruleRoute).
-	rr := &ruleRoute{m: m, tpl: tpl.String()}
-	keep := len(r.vars) > 0 && !r.segVars
-	// A route of no router compiles a template as the map's router would
-	// (it adds no configuration), and is garbage once checked.
-	route := new(mux.Route)
-	if keep {
-		m.routerMu.Lock()
-		route = m.router.NewRoute()
-		m.routerMu.Unlock()
-	}
-	route, err = newRoute(route, rr.tpl)
-	if err != nil {
-		return err
-	}
-	names, _ := route.GetVarNames()
-	if !slices.Equal(names, r.Arguments()) {
-		return fmt.Errorf("gorilla/mux reads the template %q as variables %q", rr.tpl, names)
-	}
-	if keep {
-		rr.route = route
-	}
-	r.route = rr
-
-	// Building: the argument names, werkzeug's build order.
-	seen := map[string]bool{}
-	r.argNames = r.argNames[:0]
-	for _, v := range r.vars {
-		seen[v.name] = true
-		r.argNames = append(r.argNames, v.name)
-	}
-	for k := range r.Defaults {
-		if !seen[k] {
-			r.argNames = append(r.argNames, k)
-		}
-	}
-	sort.Strings(r.argNames)
-	r.buildKey = [2]int{-len(r.argNames), -len(r.Defaults)}
-	return nil
-}
-
-// makeVar makes the converter of a variable and checks its pattern.
-func (m *URLMap) makeVar(tok ruleToken) (ruleVar, error) {
-	name := tok.converter
-	if name == "" {
-		name = "default"
-		if m.Converters[name] == nil {
-			name = "string"
-		}
-	}
-	factory := m.Converters[name]
-	if factory == nil {
-		return ruleVar{}, fmt.Errorf("variable %q: unknown converter %q", tok.name, name)
-	}
-	args, err := parseConverterArgs(tok.args)
-	if err == nil {
-		var conv Converter
-		conv, err = factory(args)
-		if err == nil && conv == nil {
-			err = errors.New("the factory returned no converter")
-		}
-		if err == nil {
-			pattern := conv.Pattern()
-			re, cerr := m.anchored(pattern)
-			switch {
-			case pattern == "":
-				err = errors.New("empty pattern")
-			case cerr != nil:
-				err = fmt.Errorf("pattern %q: %v", pattern, cerr)
-			case re.NumSubexp() > 0:
-				err = fmt.Errorf("pattern %q has a capturing group; use (?:…)", pattern)
-			default:
-				return ruleVar{name: tok.name, conv: conv, re: re}, nil
-			}
-		}
-	}
-	return ruleVar{}, fmt.Errorf("variable %q: converter %s(%s): %v", tok.name, name, tok.args, err)
-}
-
-// anchored returns pattern compiled as "^(?:pattern)$", shared by the
-// map's variables with that pattern (a Regexp is safe for concurrent use).
-func (m *URLMap) anchored(pattern string) (*regexp.Regexp, error) {
-	if re := m.patterns[pattern]; re != nil {
-		return re, nil
-	}
-	re, err := regexp.Compile("^(?:" + pattern + ")$")
-	if err != nil {
-		return nil, err
-	}
-	if m.patterns == nil {
-		m.patterns = make(map[string]*regexp.Regexp)
-	}
-	m.patterns[pattern] = re
-	return re, nil
-}
-
-// newRoute compiles a template on blank, a new mux route, turning mux's
-// refusals (errors, and its panic on capturing groups) into an error.
-func newRoute(blank *mux.Route, tpl string) (route *mux.Route, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			route, err = nil, fmt.Errorf("gorilla/mux refuses the template %q: %v", tpl, p)
-		}
-	}()
-	route = blank.Path(tpl)
-	if err := route.GetError(); err != nil {
-		return nil, fmt.Errorf("gorilla/mux refuses the template %q: %v", tpl, err)
-	}
-	return route, nil
-}
-
-// normalizeMethods gives r.Methods its full, sorted set.
-func normalizeMethods(r *Rule) error {
-	in := r.Methods
-	if len(in) == 0 {
-		in = []string{"GET"}
-	}
-	var out []string
-	for _, m := range in {
-		m = strings.ToUpper(strings.TrimSpace(m))
-		if m == "" || strings.ContainsAny(m, " ,\t") {
-			return fmt.Errorf("invalid method %q", m)
-		}
-		if !slices.Contains(out, m) {
-			out = append(out, m)
-		}
-	}
-	if slices.Contains(out, "GET") && !slices.Contains(out, "HEAD") {
-		out = append(out, "HEAD")
-	}
-	if r.ProvideAutomaticOptions && !slices.Contains(out, "OPTIONS") {
-		out = append(out, "OPTIONS")
-	}
-	sort.Strings(out)
-	r.Methods = out
-	return nil
-}
-
 // ---- matching ----
 
 // Match finds the rule for a request: path is the percent-decoded
@@ -637,11 +262,7 @@ func (m *URLMap) Match(path, method string) (*Rule, map[string]any, error) {
 
 // match is Match, putting the view arguments in reuse when it is not nil.
 func (m *URLMap) match(path, method string, reuse map[string]any) (*Rule, map[string]any, error) {
-	if path == "" {
-		path = "/"
-	} else if path[0] != '/' {
-		path = "/" + path
-	}
+	path = rooted(path)
 	if method == "" {
 		method = "GET"
 	}
@@ -656,24 +277,48 @@ func (m *URLMap) match(path, method string, reuse map[string]any) (*Rule, map[st
 	if r := st.walk(&m.index.root, path, 1); r != nil {
 		return matched(r, st.args, method)
 	}
-	if st.redirect != "" {
-		return nil, nil, redirectError(st.redirect)
-	}
-	if merged := mergeSlashes(path); merged != path {
-		if r := st.walk(&m.index.root, merged, 1); r != nil {
-			return nil, nil, redirectError(merged)
-		}
-		if st.redirect != "" {
-			return nil, nil, redirectError(st.redirect)
-		}
-	}
-	if allowed := st.allowed(); len(allowed) > 0 {
+	redirect, allowed := m.miss(&st, path)
+	switch {
+	case redirect != "":
+		return nil, nil, redirectError(redirect)
+	case len(allowed) > 0:
 		return nil, nil, &HTTPError{
 			Code:   405,
-			Header: gateway.Headers{{Name: "Allow", Value: strings.Join(sortedSet(allowed), ", ")}},
+			Header: gateway.Headers{{Name: "Allow", Value: strings.Join(allowed, ", ")}},
 		}
 	}
 	return nil, nil, &HTTPError{Code: 404}
+}
+
+// rooted is a request path as the index has it: "" is "/", and a path
+// always starts with "/".
+func rooted(path string) string {
+	if path == "" {
+		return "/"
+	}
+	if path[0] != '/' {
+		return "/" + path
+	}
+	return path
+}
+
+// miss goes on from st, a walk of path that found no rule. It returns the
+// path to redirect to, when there is one (the path needs its trailing
+// slash, or its repeated slashes merged); or else the methods of the rules
+// that match path but not st's method, sorted: none means a 404.
+func (m *URLMap) miss(st *matchState, path string) (redirect string, allowed []string) {
+	if st.redirect != "" {
+		return st.redirect, nil
+	}
+	if merged := mergeSlashes(path); merged != path {
+		if r := st.walk(&m.index.root, merged, 1); r != nil {
+			return merged, nil
+		}
+		if st.redirect != "" {
+			return st.redirect, nil
+		}
+	}
+	return "", sortedSet(st.allowed())
 }
 
 // matched returns the result of a match, or the redirect to the rule that
@@ -691,11 +336,13 @@ func matched(r *Rule, args map[string]any, method string) (*Rule, map[string]any
 // sorted: the Allow header of an automatic OPTIONS response. It is empty
 // when no rule matches the path.
 func (m *URLMap) AllowedMethods(path string) []string {
-	_, _, err := m.Match(path, "--")
-	if he, ok := err.(*HTTPError); ok && he.Code == 405 {
-		return strings.Split(he.Header.Get("Allow"), ", ")
-	}
-	return nil
+	// No rule answers the empty method (Add refuses it), so the walk finds
+	// none and notes every rule that matches the path.
+	st := matchState{}
+	path = rooted(path)
+	st.walk(&m.index.root, path, 1)
+	_, allowed := m.miss(&st, path)
+	return allowed
 }
 
 func redirectError(location string) *HTTPError {
@@ -705,360 +352,4 @@ func redirectError(location string) *HTTPError {
 func sortedSet(list []string) []string {
 	sort.Strings(list)
 	return slices.Compact(list)
-}
-
-// ---- building ----
-
-// Build builds the URL of endpoint for values: werkzeug's MapAdapter.build,
-// the path and query string that url_for puts after the script root.
-//
-// Of the endpoint's rules, the first that can take the values is used,
-// those with the most arguments first: every variable must be in values
-// (or in the rule's Defaults), a value for a defaulted name must equal the
-// default, the rule must answer method unless method is "" (GET is then
-// preferred). Each variable is converted by its converter's ToURL, which
-// percent-encodes it (a path keeps its slashes), and checked against the
-// converter's pattern. Values the rule does not use, and that are not
-// nil, make the query string, sorted by name; a slice gives the name once
-// for each element.
-//
-//	m.Build("user", map[string]any{"id": 42, "tab": "posts"}, "") // "/user/42?tab=posts"
-//
-// The error is a *BuildError naming the endpoint and what is missing.
-func (m *URLMap) Build(endpoint string, values map[string]any, method string) (string, error) {
-	rules := m.byEndpoint[endpoint]
-	if len(rules) == 0 {
-		return "", &BuildError{Endpoint: endpoint, Values: values, Method: method, Suggestion: m.similarEndpoint(endpoint)}
-	}
-	var lastErr error
-	try := func(method string) (string, bool) {
-		for _, r := range rules {
-			if !r.suitableFor(values, method) {
-				continue
-			}
-			u, err := r.build(values)
-			if err == nil {
-				return u, true
-			}
-			lastErr = err
-		}
-		return "", false
-	}
-	if method == "" {
-		if u, ok := try("GET"); ok {
-			return u, nil
-		}
-	}
-	if u, ok := try(method); ok {
-		return u, nil
-	}
-	return "", buildError(endpoint, rules, values, method, lastErr)
-}
-
-// value returns values[name], a nil value counting as absent.
-func value(values map[string]any, name string) (any, bool) {
-	v, ok := values[name]
-	return v, ok && v != nil
-}
-
-// suitableFor is werkzeug's Rule.suitable_for.
-func (r *Rule) suitableFor(values map[string]any, method string) bool {
-	if method != "" && !r.allows(method) {
-		return false
-	}
-	for _, v := range r.vars {
-		if _, ok := value(values, v.name); !ok {
-			if _, ok := r.Defaults[v.name]; !ok {
-				return false
-			}
-		}
-	}
-	for k, d := range r.Defaults {
-		if v, ok := value(values, k); ok && !sameValue(v, d) {
-			return false
-		}
-	}
-	return true
-}
-
-// build builds r's URL for values, which suitableFor accepted.
-func (r *Rule) build(values map[string]any) (string, error) {
-	escaped := make([]string, len(r.vars))
-	for i, v := range r.vars {
-		val, ok := value(values, v.name)
-		if !ok {
-			val = r.Defaults[v.name]
-		}
-		s, err := v.conv.ToURL(val)
-		if err != nil {
-			return "", fmt.Errorf("value %v for %q: %w", val, v.name, err)
-		}
-		escaped[i] = s
-	}
-	path, built := "", false
-	if r.muxBuild {
-		// mux checks the values against their patterns, and the whole
-		// path against the rule's regular expression.
-		pairs := make([]string, 0, 2*len(r.vars))
-		for i, v := range r.vars {
-			pairs = append(pairs, v.name, escaped[i])
-		}
-		if u, err := r.route.get().URLPath(pairs...); err == nil {
-			path, built = u.Path, true
-		}
-	}
-	if !built {
-		// What mux cannot do: static text that needs encoding, and a value
-		// whose encoded form outgrows a length-limited pattern. Routing sees
-		// decoded text, so check that.
-		for i, v := range r.vars {
-			dec, err := url.PathUnescape(escaped[i])
-			if err != nil || !v.re.MatchString(dec) {
-				return "", fmt.Errorf("value %q for %q does not match the pattern %s", escaped[i], v.name, v.conv.Pattern())
-			}
-		}
-		var b strings.Builder
-		for _, op := range r.trace {
-			if op.v >= 0 {
-				b.WriteString(escaped[op.v])
-			} else {
-				b.WriteString(op.text)
-			}
-		}
-		path = b.String()
-	}
-	return path + r.query(values), nil
-}
-
-// query encodes the values r does not use: "?a=1&b=x", or "".
-func (r *Rule) query(values map[string]any) string {
-	var keys []string
-	for k, v := range values {
-		if v != nil && !r.isArgument(k) {
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return ""
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		for _, s := range queryTexts(values[k]) {
-			if b.Len() == 0 {
-				b.WriteByte('?')
-			} else {
-				b.WriteByte('&')
-			}
-			b.WriteString(url.QueryEscape(k))
-			b.WriteByte('=')
-			b.WriteString(url.QueryEscape(s))
-		}
-	}
-	return b.String()
-}
-
-func (r *Rule) isArgument(name string) bool {
-	_, found := slices.BinarySearch(r.argNames, name)
-	return found
-}
-
-// queryTexts is the text of a query value: one per element of a slice.
-func queryTexts(v any) []string {
-	switch v := v.(type) {
-	case []string:
-		return v
-	case []byte:
-		return []string{string(v)}
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return []string{toText(v)}
-	}
-	out := make([]string, 0, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		if e := rv.Index(i).Interface(); e != nil {
-			out = append(out, toText(e))
-		}
-	}
-	return out
-}
-
-// sameValue compares a given value with a rule default as Python would:
-// numbers by value whatever their type.
-func sameValue(a, b any) bool {
-	if fa, err := toFloat(a); err == nil {
-		if _, isText := a.(string); !isText {
-			if fb, err := toFloat(b); err == nil {
-				if _, isText := b.(string); !isText {
-					return fa == fb
-				}
-			}
-		}
-	}
-	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
-	if ta == tb && ta.Comparable() {
-		defer func() { recover() }() // an interface field holding a slice
-		return a == b
-	}
-	return reflect.DeepEqual(a, b)
-}
-
-// BuildError is the error of URLMap.Build (and URLFor): no rule of the
-// endpoint can be built with the values. Its message names the endpoint and
-// says what is missing, as werkzeug's BuildError does.
-type BuildError struct {
-	Endpoint string         // the endpoint asked for
-	Values   map[string]any // the values given
-	Method   string         // the method asked for, if any
-	// Missing are the variables the closest rule of the endpoint needs and
-	// the values lack.
-	Missing []string
-	// Methods are the methods the endpoint's rules answer, when none
-	// answers Method.
-	Methods []string
-	// Suggestion is an endpoint with a similar name, when Endpoint is
-	// unknown.
-	Suggestion string
-	// Err is why the closest rule refused the values, when they were all
-	// there: a converter's error, a clash with a rule default.
-	Err error
-}
-
-// Error describes the failure: `vial: could not build url for endpoint
-// "user" with values ["tab"]. Did you forget to specify values ["id"]?`.
-func (e *BuildError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "vial: could not build url for endpoint %q", e.Endpoint)
-	if e.Method != "" {
-		fmt.Fprintf(&b, " (%q)", e.Method)
-	}
-	if len(e.Values) > 0 {
-		fmt.Fprintf(&b, " with values %s", quoteList(slices.Sorted(maps.Keys(e.Values))))
-	}
-	switch {
-	case e.Suggestion != "":
-		fmt.Fprintf(&b, ": no rule has this endpoint. Did you mean %q instead?", e.Suggestion)
-	case e.Methods == nil && e.Missing == nil && e.Err == nil:
-		b.WriteString(": no rule has this endpoint.")
-	default:
-		b.WriteByte('.')
-	}
-	if e.Methods != nil {
-		fmt.Fprintf(&b, " Did you mean to use methods %s?", quoteList(e.Methods))
-	}
-	if len(e.Missing) > 0 {
-		fmt.Fprintf(&b, " Did you forget to specify values %s?", quoteList(e.Missing))
-	}
-	if e.Err != nil {
-		fmt.Fprintf(&b, " %v.", e.Err)
-	}
-	return b.String()
-}
-
-// Unwrap returns Err.
-func (e *BuildError) Unwrap() error { return e.Err }
-
-func quoteList(list []string) string {
-	q := make([]string, len(list))
-	for i, s := range list {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
-// buildError explains why no rule of a known endpoint could be built,
-// from the rule closest to the values: one answering the method if any,
-// then the fewest missing variables.
-func buildError(endpoint string, rules []*Rule, values map[string]any, method string, buildErr error) *BuildError {
-	e := &BuildError{Endpoint: endpoint, Values: values, Method: method}
-	candidates := rules
-	if method != "" {
-		var ok []*Rule
-		var all []string
-		for _, r := range rules {
-			all = append(all, r.Methods...)
-			if r.allows(method) {
-				ok = append(ok, r)
-			}
-		}
-		if len(ok) == 0 {
-			e.Methods = sortedSet(all)
-		} else {
-			candidates = ok
-		}
-	}
-	var best *Rule
-	for _, r := range candidates {
-		missing := r.missing(values)
-		if best == nil || len(missing) < len(e.Missing) {
-			best, e.Missing = r, missing
-		}
-	}
-	if len(e.Missing) == 0 && e.Methods == nil {
-		e.Missing = nil
-		for k, d := range best.Defaults {
-			if v, ok := value(values, k); ok && !sameValue(v, d) {
-				e.Err = fmt.Errorf("value %v for %q differs from the rule's default %v (rule %q)", v, k, d, best.Rule)
-				return e
-			}
-		}
-		e.Err = buildErr
-	}
-	return e
-}
-
-// missing lists r's variables that values lacks and no default gives.
-func (r *Rule) missing(values map[string]any) []string {
-	var out []string
-	for _, v := range r.vars {
-		if _, ok := value(values, v.name); !ok {
-			if _, ok := r.Defaults[v.name]; !ok {
-				out = append(out, v.name)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// similarEndpoint returns the known endpoint closest to name, if it is
-// close enough to be a likely typo.
-func (m *URLMap) similarEndpoint(name string) string {
-	best, bestScore := "", 0.0
-	for ep := range m.byEndpoint {
-		longest := max(len(ep), len(name))
-		if longest == 0 {
-			continue
-		}
-		score := 1 - float64(editDistance(strings.ToLower(ep), strings.ToLower(name)))/float64(longest)
-		if score > bestScore || score == bestScore && ep < best {
-			best, bestScore = ep, score
-		}
-	}
-	if bestScore < 0.5 {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

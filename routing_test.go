@@ -237,6 +237,28 @@ func TestMethodNotAllowed(t *testing.T) {
 	assert.Nil(t, m.AllowedMethods("/nope"))
 }
 
+// AllowedMethods lists what a 405 for the path lists in its Allow header:
+// the rules matching the path, repeated slashes merged, and nothing for a
+// path that no rule matches as it is.
+func TestAllowedMethodsAreThe405s(t *testing.T) {
+	m := newMap(
+		rule("/q/<int:n>", "q", methods("POST")),
+		rule("/q/<name>", "qs", methods("PUT")),
+		rule("/dir/", "dir", methods("POST")),
+		rule("/loose", "loose", methods("DELETE"), lenient),
+		rule("/files/<path:p>", "files", methods("PATCH"), noOptions),
+	)
+	for _, path := range []string{"/q/5", "/q/x", "//q//5", "/loose", "/loose/", "/files/a/b", "/files//a"} {
+		allow := matchErr(t, m, path, "GET").Header.Get("Allow")
+		assert.Equal(t, strings.Split(allow, ", "), m.AllowedMethods(path), path)
+	}
+	for _, path := range []string{"/nope", "/dir", "/q/5/6"} {
+		assert.NotEqual(t, 405, matchErr(t, m, path, "GET").Code, path)
+		assert.Nil(t, m.AllowedMethods(path), path)
+	}
+	assert.Equal(t, []string{"OPTIONS", "POST"}, m.AllowedMethods("dir/"), "a path without its leading slash")
+}
+
 func TestMethodNotAllowedOnlyForRulesThatMatch(t *testing.T) {
 	m := newMap(
 		rule("/p/<int(max=9):n>", "p", methods("POST")),
@@ -454,7 +476,7 @@ func TestRulesAndRoute(t *testing.T) {
 
 	assert.Equal(t, []string{"id"}, b.Arguments())
 	assert.Equal(t, "/a/<int:id>", b.String())
-	tpl, err := b.Route().GetPathTemplate()
+	tpl, err := b.route.get().GetPathTemplate()
 	require.NoError(t, err)
 	assert.Equal(t, `/a/{id:\d+}`, tpl)
 }

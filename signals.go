@@ -342,7 +342,10 @@ var receiverPanicHandler atomic.Pointer[func(*ReceiverPanic)]
 // previous handler back:
 //
 //	prev := vial.SetReceiverPanicHandler(func(p *vial.ReceiverPanic) { reports = append(reports, p) })
-//	defer vial.SetReceiverPanicHandler(prev)
+//	defer func() { vial.SetReceiverPanicHandler(prev) }()
+//
+// (In a closure: a deferred call that returns a function reads to linters
+// as a defer that forgot to call what it returns.)
 //
 // A panic in the handler itself is not recovered.
 func SetReceiverPanicHandler(h func(*ReceiverPanic)) (previous func(*ReceiverPanic)) {

@@ -69,7 +69,7 @@ func ExampleSetReceiverPanicHandler() {
 	prev := vial.SetReceiverPanicHandler(func(p *vial.ReceiverPanic) {
 		fmt.Println("reported:", p) // p.Stack holds the stack
 	})
-	defer vial.SetReceiverPanicHandler(prev)
+	defer func() { vial.SetReceiverPanicHandler(prev) }()
 
 	saved := vial.NewSignal[int]("model-saved")
 	saved.Connect(func(*vial.App, int) { panic("search index offline") })

@@ -59,7 +59,7 @@ func (s *Server) adhocFingerprint() string {
 // them: the host it was bound to, or, when bound to every address, the
 // loopback address and each interface address. The port is the real one.
 func (s *Server) URLs() []string {
-	return reachableURLs(s.Scheme(), s.host, s.ln.Addr())
+	return reachableURLs(s.scheme(), s.host, s.ln.Addr())
 }
 
 func writeBanner(w io.Writer, color bool, b bannerInfo) {

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vial-go/vial/gateway"
@@ -19,7 +20,19 @@ import (
 //go:embed debugger.html
 var debuggerHTML string
 
-var debuggerTemplate = template.Must(template.New("debugger").Parse(debuggerHTML))
+// debuggerTemplate parses the page's template on the first page, not at
+// program start: every program that links vial would pay for it, and most
+// never show the page. A broken debugger.html panics there, and renderPage
+// answers with its fallback page, which names the parse error;
+// TestDebuggerTemplateParses fails on it first.
+var debuggerTemplate = sync.OnceValue(func() *template.Template {
+	return parsePageTemplate(debuggerHTML)
+})
+
+// parsePageTemplate parses a page template, panicking if it is bad.
+func parsePageTemplate(src string) *template.Template {
+	return template.Must(template.New("debugger").Parse(src))
+}
 
 // pageView is what the page shows.
 type pageView struct {
@@ -66,7 +79,7 @@ func renderPage(rep *panicReport, env *gateway.Environ, contextLines int, html b
 	view := buildView(rep, env, contextLines)
 	if html {
 		var buf bytes.Buffer
-		if err := debuggerTemplate.Execute(&buf, view); err != nil {
+		if err := debuggerTemplate().Execute(&buf, view); err != nil {
 			panic(err)
 		}
 		return buf.Bytes(), "text/html; charset=utf-8"

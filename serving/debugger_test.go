@@ -429,8 +429,8 @@ func TestDebuggerShowsAPanicErrorsValue(t *testing.T) {
 
 func TestDebuggerRuntimeErrorSite(t *testing.T) {
 	var line atomic.Int64
+	var m map[string]int // nil, so that the app's assignment panics
 	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
-		var m map[string]int
 		_, _, l, _ := runtime.Caller(0)
 		line.Store(int64(l + 2))
 		m["x"]++ // debugger-test-marker: a runtime error

@@ -15,3 +15,19 @@
 // It is for development, not for production: there, serve the application
 // with gateway.Handler on any net/http server.
 package serving
+
+// Where each concern lives:
+//
+//	server.go           MakeServer, Server, RunSimple: binding, serving, shutdown
+//	options.go          Options
+//	banner.go           the startup banner and the URLs it lists
+//	accesslog.go        the access log and its slog handler
+//	tls.go              TLS: the server's certificate, ad-hoc ones, MakeDevCert
+//	debugger.go         the debugger's wrapper of the application
+//	debugger_stack.go   the panic's stack, parsed and its frames classified
+//	debugger_page.go    the debugger's page (debugger.html) and its text form
+//	reloader.go         the reloader's overview and protocol, the child's side
+//	reloader_parent.go  the reloader's parent: children, builds, hand-overs
+//	reloader_build.go   what the parent builds, and how
+//	reloader_watch.go   the files it watches, polled
+//	reloader_unix.go    the socket hand-down (reloader_other.go: elsewhere)

@@ -23,15 +23,15 @@ import (
 )
 
 // Defaults of the protections and of the graceful shutdown, used when the
-// corresponding [Options] field is zero. There is no overall read or write
-// timeout, which would cut off long uploads and streamed responses: a slow
-// client is bounded by the header timeout, an idle connection by the idle
-// one.
+// corresponding [Options] field is zero (its comment gives the value).
+// There is no overall read or write timeout, which would cut off long
+// uploads and streamed responses: a slow client is bounded by the header
+// timeout, an idle connection by the idle one.
 const (
-	DefaultReadHeaderTimeout = 10 * time.Second
-	DefaultIdleTimeout       = 2 * time.Minute
-	DefaultMaxHeaderBytes    = 1 << 20
-	DefaultShutdownTimeout   = 10 * time.Second
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultIdleTimeout       = 2 * time.Minute
+	defaultMaxHeaderBytes    = 1 << 20
+	defaultShutdownTimeout   = 10 * time.Second
 )
 
 // A RequestHandlerFactory builds the http.Handler that serves each request
@@ -131,56 +131,73 @@ func MakeServer(host string, port int, app gateway.Application, opts Options) (*
 		return nil, err
 	}
 	s.tlsConfig = tlsConfig
+	if s.ln, err = serverListener(host, port); err != nil {
+		return nil, err
+	}
+	if err := s.initHandler(); err != nil {
+		s.ln.Close()
+		return nil, err
+	}
+	s.initHTTPServer()
+	return s, nil
+}
 
+// serverListener returns the socket a server serves: in a reloader child
+// the one the parent handed down, else host:port, bound now.
+func serverListener(host string, port int) (net.Listener, error) {
 	if isReloaderChild() {
 		ln, err := inheritedListener()
 		if err != nil {
 			return nil, fmt.Errorf("serving: the reloader's socket: %w", err)
 		}
-		s.ln = ln
-	}
-	if s.ln == nil {
-		ln, err := listen(host, port)
-		if err != nil {
-			return nil, err
+		if ln != nil {
+			return ln, nil
 		}
-		s.ln = ln
 	}
+	return listen(host, port)
+}
 
-	if opts.UseDebugger {
-		s.served = DebuggedApplication(app, opts.DebuggerAllowRemote)
+// initHandler wraps the application in the debugger if asked, sets up the
+// bridge to it and the single-threaded turnstile, and then calls the
+// request handler factory, which sees all of that.
+func (s *Server) initHandler() error {
+	if s.opts.UseDebugger {
+		s.served = DebuggedApplication(s.served, s.opts.DebuggerAllowRemote)
 	}
 	s.bridge = &gateway.HTTPHandler{
 		App:             s.served,
 		ErrorLog:        s.errorLog,
-		SingleThreaded:  opts.SingleThreaded,
-		PropagatePanics: opts.PassthroughErrors,
+		SingleThreaded:  s.opts.SingleThreaded,
+		PropagatePanics: s.opts.PassthroughErrors,
 	}
-	if opts.SingleThreaded {
+	if s.opts.SingleThreaded {
 		s.sem = make(chan struct{}, 1)
 	}
-	factory := opts.RequestHandler
+	factory := s.opts.RequestHandler
 	if factory == nil {
 		factory = DefaultRequestHandler
 	}
 	s.handler = factory(s)
 	if s.handler == nil {
-		s.ln.Close()
-		return nil, errors.New("serving: the RequestHandler factory returned a nil handler")
+		return errors.New("serving: the RequestHandler factory returned a nil handler")
 	}
+	return nil
+}
 
+// initHTTPServer makes the net/http server, whose requests' contexts
+// [Server.Close] and a cut-off [Server.Shutdown] cancel.
+func (s *Server) initHTTPServer() {
 	base, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.srv = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		TLSConfig:         s.tlsConfig,
-		ReadHeaderTimeout: orDefault(opts.ReadHeaderTimeout, DefaultReadHeaderTimeout),
-		IdleTimeout:       orDefault(opts.IdleTimeout, DefaultIdleTimeout),
-		MaxHeaderBytes:    orDefault(opts.MaxHeaderBytes, DefaultMaxHeaderBytes),
+		ReadHeaderTimeout: orDefault(s.opts.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		IdleTimeout:       orDefault(s.opts.IdleTimeout, defaultIdleTimeout),
+		MaxHeaderBytes:    orDefault(s.opts.MaxHeaderBytes, defaultMaxHeaderBytes),
 		ErrorLog:          s.errorLog,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	return s, nil
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -253,7 +270,8 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // isTerminal reports whether w is a terminal (a character device), where
-// colours are welcome; NO_COLOR (https://no-color.org) turns them off.
+// colours are welcome; NO_COLOR set to anything turns them off, as the
+// common convention of command-line tools has it.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok || os.Getenv("NO_COLOR") != "" {
@@ -296,9 +314,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // MakeServer, wrapped by the debugger when [Options.UseDebugger] is set.
 func (s *Server) App() gateway.Application { return s.served }
 
-// Options returns the options the server was made with.
-func (s *Server) Options() Options { return s.opts }
-
 // GatewayHandler returns the bridge from net/http to [Server.App],
 // configured from the options: its ErrorLog is the server's,
 // SingleThreaded and PropagatePanics (PassthroughErrors) are set. It is
@@ -309,10 +324,6 @@ func (s *Server) GatewayHandler() *gateway.HTTPHandler { return s.bridge }
 // refused responses, net/http's errors): a log on Output, or on the
 // handler of [Options.AccessLog] at level Error when that is set.
 func (s *Server) ErrorLog() *log.Logger { return s.errorLog }
-
-// Output returns the writer the banner and the server's messages go to,
-// safe for concurrent use.
-func (s *Server) Output() io.Writer { return s.out }
 
 // HTTPServer returns the underlying [net/http.Server], for settings the
 // options do not cover (ConnState, extra timeouts). Change it only before
@@ -333,8 +344,8 @@ func (s *Server) Port() int {
 	return n
 }
 
-// Scheme returns "https" when the server serves TLS, else "http".
-func (s *Server) Scheme() string {
+// scheme is "https" when the server serves TLS, else "http".
+func (s *Server) scheme() string {
 	if s.tlsConfig != nil {
 		return "https"
 	}
@@ -379,7 +390,7 @@ func (s *Server) ServeContext(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	timeout := orDefault(s.opts.ShutdownTimeout, DefaultShutdownTimeout)
+	timeout := orDefault(s.opts.ShutdownTimeout, defaultShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := s.Shutdown(sctx)

@@ -60,7 +60,7 @@ func (s *Server) makeTLSConfig(host string) (*tls.Config, error) {
 		cert.Leaf = leaf
 	}
 	s.cert = cert.Leaf
-	s.fingerprint = Fingerprint(cert.Leaf)
+	s.fingerprint = sha256Fingerprint(cert.Leaf)
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
@@ -74,13 +74,13 @@ func (s *Server) makeTLSConfig(host string) (*tls.Config, error) {
 func (s *Server) Certificate() *x509.Certificate { return s.cert }
 
 // CertFingerprint returns the SHA-256 fingerprint of [Server.Certificate]
-// (as [Fingerprint] formats it), or "" for plain HTTP.
+// in the form browsers and openssl show (upper-case hex pairs joined by
+// colons), or "" for plain HTTP.
 func (s *Server) CertFingerprint() string { return s.fingerprint }
 
-// Fingerprint returns the SHA-256 fingerprint of cert's DER encoding in
-// the form browsers and openssl show: upper-case hex pairs joined by
-// colons.
-func Fingerprint(cert *x509.Certificate) string {
+// sha256Fingerprint returns the SHA-256 fingerprint of cert's DER encoding
+// as [Server.CertFingerprint] shows it.
+func sha256Fingerprint(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
 	var sb strings.Builder
 	sb.Grow(len(sum) * 3)

@@ -68,7 +68,7 @@ func TestAdhocTLSServesHTTP2(t *testing.T) {
 	assert.Equal(t, "https HTTP/2.0", body)
 	require.NotNil(t, resp.TLS)
 	assert.Equal(t, "h2", resp.TLS.NegotiatedProtocol)
-	assert.Equal(t, fp, Fingerprint(resp.TLS.PeerCertificates[0]))
+	assert.Equal(t, fp, sha256Fingerprint(resp.TLS.PeerCertificates[0]))
 	waitFor(t, out, regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[[^\]]+\] "GET /h2\?x=1 HTTP/2\.0" 200 -$`))
 
 	// Several HTTP/2 requests share one connection, concurrently.
@@ -139,7 +139,7 @@ func TestCertFilesFromMakeDevCert(t *testing.T) {
 	require.NoError(t, err)
 	leaf, err := x509.ParseCertificate(pair.Certificate[0])
 	require.NoError(t, err)
-	assert.Equal(t, Fingerprint(leaf), s.CertFingerprint())
+	assert.Equal(t, sha256Fingerprint(leaf), s.CertFingerprint())
 
 	resp, body := get(t, tlsClient(t, leaf, true), s.URL()+"/")
 	assert.Equal(t, 2, resp.ProtoMajor)

@@ -58,27 +58,39 @@ func (e *OutOfStockError) Error() string { return "out of " + e.Item }
 func newApp(w io.Writer) *vial.App {
 	app := vial.New("lifecycle")
 	app.Logger = slog.New(slog.NewTextHandler(w, nil)) // the log of unhandled errors
+	events := eventLog{w}
+	addHooks(app, events)
+	connectSignals(app, events)
+	addViews(app, events)
+	return app
+}
 
-	// logf writes one event line: "[lifecycle] EVENT METHOD PATH DETAIL".
-	logf := func(event string, r *vial.Request, detail ...any) {
-		line := "[lifecycle] " + event
-		if r != nil {
-			line += " " + r.Method + " " + r.Path
-		}
-		for _, d := range detail {
-			line += " " + fmt.Sprint(d)
-		}
-		fmt.Fprintln(w, line)
-	}
-	// withErr is the detail of a teardown: the error that ended the request.
-	withErr := func(err error) []any {
-		if err == nil {
-			return nil
-		}
-		return []any{"error=" + err.Error()}
-	}
+// eventLog writes the event lines.
+type eventLog struct{ w io.Writer }
 
-	// Hooks, in the order they run.
+// logf writes one event line: "[lifecycle] EVENT METHOD PATH DETAIL".
+func (l eventLog) logf(event string, r *vial.Request, detail ...any) {
+	line := "[lifecycle] " + event
+	if r != nil {
+		line += " " + r.Method + " " + r.Path
+	}
+	for _, d := range detail {
+		line += " " + fmt.Sprint(d)
+	}
+	fmt.Fprintln(l.w, line)
+}
+
+// withErr is the detail of a teardown: the error that ended the request.
+func withErr(err error) []any {
+	if err == nil {
+		return nil
+	}
+	return []any{"error=" + err.Error()}
+}
+
+// addHooks registers the App's hooks, in the order they run.
+func addHooks(app *vial.App, events eventLog) {
+	logf := events.logf
 	app.BeforeFirstRequest(func() { logf("before-first-request", nil) })
 	app.URLValuePreprocessor(func(endpoint string, values map[string]any) {
 		// No request here: the preprocessor sees the endpoint and the
@@ -118,8 +130,12 @@ func newApp(w io.Writer) *vial.App {
 		logf("error-handler", r, 500)
 		return vial.MakeResponse("Something broke; it has been logged.\n", 500)
 	})
+}
 
-	// Signals, in the order they are sent.
+// connectSignals connects to the signals, in the order they are sent,
+// through app: they hear this App only.
+func connectSignals(app *vial.App, events eventLog) {
+	logf := events.logf
 	vial.AppContextPushed.ConnectVia(app, func(_ *vial.App, r *vial.Request) {
 		logf("appcontext-pushed", r)
 	})
@@ -141,8 +157,11 @@ func newApp(w io.Writer) *vial.App {
 	vial.AppContextPopped.ConnectVia(app, func(_ *vial.App, r *vial.Request) {
 		logf("appcontext-popped", r)
 	})
+}
 
-	// Views.
+// addViews adds the views the curl lines above request.
+func addViews(app *vial.App, events eventLog) {
+	logf := events.logf
 	app.Get("/", func(r *vial.Request) any {
 		logf("view", r, r.Endpoint)
 		return "Hello from the lifecycle example. Watch the log.\n"
@@ -176,7 +195,6 @@ func newApp(w io.Writer) *vial.App {
 			}
 		}
 	}, vial.Endpoint("stream"))
-	return app
 }
 
 func main() {
