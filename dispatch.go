@@ -395,24 +395,12 @@ func (a *App) ProcessResponse(r *Request, resp *Response) (out *Response, err er
 
 // A PanicError is a panic recovered by the App, handled like a returned
 // error: error handlers registered for its value's type see it through
-// errors.As (Unwrap returns the value when it is an error).
-type PanicError struct {
-	Value any    // what was passed to panic
-	Stack []byte // the goroutine's stack where it panicked
-}
-
-// Error returns "panic: " and the panic value.
-func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
-
-// StackTrace returns the stack where the panic happened, in the format of
-// runtime/debug.Stack; the dev server's debugger shows it frame by frame.
-func (p *PanicError) StackTrace() []byte { return p.Stack }
-
-// Unwrap returns the panic value if it is an error.
-func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
-}
+// errors.As (Unwrap returns the value when it is an error). It is
+// [gateway.PanicError], the type every server of the gateway packages
+// recovers a panic as, so that a server, the dev server's debugger and the
+// App's own handlers all see one type, with the value in Value and the
+// stack, in the format of runtime/debug.Stack, in Stack.
+type PanicError = gateway.PanicError
 
 // panicked turns a recovered value into the error the pipeline handles. A
 // panic with an *HTTPError (panic(vial.Abort(400))) is that HTTP error, as

@@ -68,9 +68,9 @@ type DebuggerOptions struct {
 // connection to be dropped: it passes through untouched.
 //
 // The stack shown is the one the panic value carries when it is an error
-// with a StackTrace() []byte method in its chain (errors.As), in the format
-// of runtime/debug.Stack (vial's PanicError, recorded where vial recovered
-// the panic); otherwise it is captured where the Debugger recovers, which
+// with a *[gateway.PanicError] in its chain (vial's PanicError, recorded
+// where vial or a server recovered the panic), or a StackTrace() []byte
+// method, in the format of runtime/debug.Stack; otherwise it is captured where the Debugger recovers, which
 // still holds the panicking frames. The frames of the recovery itself are
 // dropped. Frames in the application's own code (the main module, test
 // files) are shown with their source; frames of the Go runtime and standard

@@ -14,14 +14,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/vial-go/vial/gateway"
 )
 
 // The debugger's view of a panic: the value, the error it is as excInfo, and
 // the stack parsed from the text of runtime/debug.Stack.
 
-// A stackTracer is an error that carries the stack it was raised on, in the
-// format of runtime/debug.Stack (vial's PanicError).
+// A stackTracer is an error of another library that carries the stack it
+// was raised on, in the format of runtime/debug.Stack.
 type stackTracer interface {
+	error
 	StackTrace() []byte
 }
 
@@ -56,15 +59,18 @@ func newPanicReport(v any, recovered []byte) *panicReport {
 	}
 	rep.err = err
 	shown := v
-	var st stackTracer
-	if isErr && errors.As(err, &st) {
+	if pe, ok := errors.AsType[*gateway.PanicError](err); isErr && ok {
+		// A panic recovered by vial or a gateway server: show the value
+		// that panicked, not the wrapper, and the stack where it did.
+		if len(pe.Stack) > 0 {
+			rep.raw, rep.fromError = pe.Stack, true
+		}
+		if pe.Value != nil {
+			shown = pe.Value
+		}
+	} else if st, ok := errors.AsType[stackTracer](err); isErr && ok {
 		if s := st.StackTrace(); len(s) > 0 {
 			rep.raw, rep.fromError = s, true
-		}
-		// vial's PanicError holds the panic's value in a field Value: show
-		// that rather than the wrapper.
-		if pv, ok := panicValueField(st); ok && pv != nil {
-			shown = pv
 		}
 	}
 	rep.typ = fmt.Sprintf("%T", shown)
@@ -80,20 +86,6 @@ func newPanicReport(v any, recovered []byte) *panicReport {
 
 // headline is the one-line summary: "type: message".
 func (rep *panicReport) headline() string { return rep.typ + ": " + rep.msg }
-
-// panicValueField returns the exported field Value of a pointer to a
-// struct, as vial's PanicError has.
-func panicValueField(x any) (any, bool) {
-	rv := reflect.ValueOf(x)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return nil, false
-	}
-	f := rv.Elem().FieldByName("Value")
-	if !f.IsValid() || f.Kind() != reflect.Interface || !f.CanInterface() {
-		return nil, false
-	}
-	return f.Interface(), true
-}
 
 // unwrapChain lists the errors e wraps, outermost first, at most ten.
 func unwrapChain(e error) []errLink {

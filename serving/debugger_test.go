@@ -334,7 +334,7 @@ func TestDebuggerWantsHTML(t *testing.T) {
 	}
 }
 
-// dbgStackErr is an error that carries a stack, as vial's PanicError does.
+// dbgStackErr is an error of another library that carries its stack.
 type dbgStackErr struct {
 	msg   string
 	stack []byte
@@ -383,20 +383,12 @@ func TestDebuggerUsesTheErrorsStackTrace(t *testing.T) {
 	assert.Contains(t, errs.String(), "example.com/shop.(*Cart).Checkout")
 }
 
-// dbgValueErr is shaped like vial's PanicError: the panic's value in a field
-// Value, the stack where it was recovered.
-type dbgValueErr struct {
-	Value any
-	Stack []byte
-}
-
-func (p *dbgValueErr) Error() string      { return fmt.Sprintf("panic: %v", p.Value) }
-func (p *dbgValueErr) StackTrace() []byte { return p.Stack }
-
+// dbgRecoverLikeVial recovers a panic as vial and the gateway servers do:
+// a *gateway.PanicError, with the value and the stack where it was raised.
 func dbgRecoverLikeVial(fn func()) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &dbgValueErr{Value: v, Stack: debug.Stack()}
+			err = &gateway.PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
 	fn()
