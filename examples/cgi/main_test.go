@@ -49,7 +49,7 @@ func TestApp(t *testing.T) {
 	assert.Equal(t, 404, c.Get("/nope").StatusCode)
 }
 
-// The app as a CGI program, in-process: what RunCGI prints for lighttpd.
+// The app as a CGI program, in-process: what cgi.Serve prints for lighttpd.
 func TestCGIOutput(t *testing.T) {
 	var stdout, stderr strings.Builder
 	err := (&cgi.Server{

@@ -876,15 +876,15 @@ func TestCGIFileBody(t *testing.T) {
 	})
 }
 
-// ---- RunCGI in a real process ----
+// ---- Serve in a real process ----
 
 // TestCGIHelperProcess is not a test: it is the CGI program that
-// TestRunCGIProcess runs, the test binary started again with
+// TestServeProcess runs, the test binary started again with
 // GATEWAY_CGI_HELPER set.
 func TestCGIHelperProcess(t *testing.T) {
 	mode := os.Getenv("GATEWAY_CGI_HELPER")
 	if mode == "" {
-		t.Skip("the CGI program of TestRunCGIProcess, run only as its child")
+		t.Skip("the CGI program of TestServeProcess, run only as its child")
 	}
 	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
@@ -926,7 +926,7 @@ func cgiHelperCommand(t *testing.T, mode string, env ...string) *exec.Cmd {
 	return cmd
 }
 
-func TestRunCGIProcess(t *testing.T) {
+func TestServeProcess(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("CGI signals are Unix")
 	}
@@ -960,13 +960,13 @@ func TestRunCGIProcess(t *testing.T) {
 		go io.Copy(io.Discard, br)
 		err = cgiWaitExit(t, cmd, "after SIGTERM")
 		var exit *exec.ExitError
-		require.ErrorAs(t, err, &exit, "RunCGI reports the cancelled response as a failure")
+		require.ErrorAs(t, err, &exit, "Serve reports the cancelled response as a failure")
 		assert.Equal(t, 1, exit.ExitCode(), "the process exited by itself, not by the signal")
 		assert.Contains(t, stderr.String(), "closed: context canceled")
 		assert.Equal(t, 1, strings.Count(stderr.String(), "closed:"))
 	})
 	t.Run("closed stdout does not kill the process", func(t *testing.T) {
-		// Without RunCGI's SIGPIPE handling, the write to the closed
+		// Without Serve's SIGPIPE handling, the write to the closed
 		// pipe on fd 1 would kill the process before Close runs.
 		cmd := cgiHelperCommand(t, "stream", "REQUEST_METHOD=GET", "PATH_INFO=/s")
 		var stderr bytes.Buffer
@@ -987,7 +987,7 @@ func TestRunCGIProcess(t *testing.T) {
 		pr.Close() // as a CGI server that has given up on the response
 		err = cgiWaitExit(t, cmd, "when its stdout was closed")
 		var exit *exec.ExitError
-		require.ErrorAs(t, err, &exit, "RunCGI reports the cut response as a failure")
+		require.ErrorAs(t, err, &exit, "Serve reports the cut response as a failure")
 		assert.Equal(t, 1, exit.ExitCode(), "the process exited by itself, not by SIGPIPE: %s", stderr.String())
 		assert.Contains(t, stderr.String(), "broken pipe")
 		assert.Equal(t, 1, strings.Count(stderr.String(), "closed: <nil>"))
