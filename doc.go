@@ -48,3 +48,24 @@
 // [App.TestClient] calls the App in-process, checked against the gateway
 // contract by [validate.Wrap].
 package vial
+
+// Where each concern lives, in the order a request meets them:
+//
+//	app.go              App, New, Config, route registration and its options
+//	serve.go, cli.go    app.Run on the dev server, app.Main (Flask's command line)
+//	dispatch.go         ServeGateway and the pipeline, one method per step, top to bottom
+//	context.go          the request's context: made, matched, torn down, recycled
+//	routing.go          the URL map and its rules, matching (werkzeug's map)
+//	rules.go            parsing and compiling a rule string (werkzeug's rules.py)
+//	matcher.go          the index that picks the rule for a path (werkzeug's matcher)
+//	converters.go       the converter interface and registry; converter_types.go the
+//	                    built-in converters; uuid.go the UUID value
+//	urlbuild.go         URLFor, Build and BuildError
+//	hooks.go            the registries of the before, after, teardown and error hooks
+//	errors.go           HTTPError, Abort, the default error pages
+//	request.go, g.go    Request and its per-request storage
+//	makeresponse.go     what a view returns, made a Response
+//	response.go         Response and how it is sent
+//	signals.go          Signal and the request signals
+//	testing.go          the test client; testing_request.go its requests,
+//	                    testing_response.go what it hands back
