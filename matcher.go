@@ -312,7 +312,7 @@ func newSharedEdge(p rulePart, anchored func(pattern string) (*regexp.Regexp, er
 }
 
 // insert adds a compiled rule to the index; anchored compiles the
-// expressions of its new edges (see newEdge).
+// expressions of its new edges (see newSharedEdge).
 func (mt *matcher) insert(r *Rule, anchored func(string) (*regexp.Regexp, error)) {
 	n := &mt.root
 	for _, p := range r.parts {
