@@ -312,7 +312,7 @@ func newSharedEdge(p rulePart, anchored func(pattern string) (*regexp.Regexp, er
 }
 
 // insert adds a compiled rule to the index; anchored compiles the
-// expressions of its new edges (see newEdge).
+// expressions of its new edges (see newSharedEdge).
 func (mt *matcher) insert(r *Rule, anchored func(string) (*regexp.Regexp, error)) {
 	n := &mt.root
 	for _, p := range r.parts {
@@ -390,20 +390,7 @@ func (st *matchState) walk(n *node, path string, i int) *Rule {
 		}
 		// A rule ending in "/" matches path with a slash added.
 		if c := n.static.get(""); c != nil {
-			for _, r := range c.rules {
-				if !r.allows(st.method) {
-					continue
-				}
-				if r.StrictSlashes {
-					if _, ok := st.accept(r, path, "/", false); ok {
-						st.redirect = path + "/"
-						return nil
-					}
-				} else if args, ok := st.accept(r, path, "/", true); ok {
-					st.args = args
-					return r
-				}
-			}
+			return st.slashAdded(c, path)
 		}
 		return nil
 	}
@@ -445,6 +432,28 @@ func (st *matchState) walk(n *node, path string, i int) *Rule {
 	// not insist (StrictSlashes false).
 	if seg == "" && next > len(path) && len(n.rules) > 0 {
 		return st.try(n, path[:len(path)-1], true)
+	}
+	return nil
+}
+
+// slashAdded returns the first rule of c, the node of path with a slash
+// added, that answers the method and matches, when it does not insist on
+// its slash (StrictSlashes false). One that insists sets the redirect to
+// path with the slash, and the walk stops.
+func (st *matchState) slashAdded(c *node, path string) *Rule {
+	for _, r := range c.rules {
+		if !r.allows(st.method) {
+			continue
+		}
+		if r.StrictSlashes {
+			if _, ok := st.accept(r, path, "/", false); ok {
+				st.redirect = path + "/"
+				return nil
+			}
+		} else if args, ok := st.accept(r, path, "/", true); ok {
+			st.args = args
+			return r
+		}
 	}
 	return nil
 }

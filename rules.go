@@ -17,42 +17,6 @@ import (
 	"github.com/gorilla/mux"
 )
 
-// ruleRoute is a rule's gorilla/mux route, compiled when first needed.
-//
-// Compiled regular expressions are most of a routing table's memory, a few
-// kilobytes a rule, and the garbage collector scans that memory in every
-// cycle: on a table of a few hundred rules, a cost of every request. Yet
-// the index matches a rule without variables, or one whose variables are
-// whole segments (segVars), on its own. Such a rule's template is checked
-// by mux when it is added, then its route is compiled again only when
-// something needs it: URL building, a 405's Allow list. The other rules
-// need their route to match, and keep the one compiled when they were
-// added.
-type ruleRoute struct {
-	m     *URLMap
-	tpl   string
-	once  sync.Once
-	route *mux.Route
-}
-
-// get returns the route, compiling it on first use.
-func (rr *ruleRoute) get() *mux.Route {
-	rr.once.Do(func() {
-		if rr.route != nil {
-			return // compiled when the rule was added
-		}
-		rr.m.routerMu.Lock()
-		defer rr.m.routerMu.Unlock()
-		route, err := newRoute(rr.m.router.NewRoute(), rr.tpl)
-		if err != nil {
-			// Add compiled the same template without error.
-			panic(fmt.Sprintf("vial: %v", err))
-		}
-		rr.route = route
-	})
-	return rr.route
-}
-
 // ruleToken is a piece of a rule string: static text, or a variable.
 type ruleToken struct {
 	text      string // static text; empty for a variable
@@ -371,6 +335,42 @@ func (m *URLMap) anchored(pattern string) (*regexp.Regexp, error) {
 	}
 	m.patterns[pattern] = re
 	return re, nil
+}
+
+// ruleRoute is a rule's gorilla/mux route, compiled when first needed.
+//
+// Compiled regular expressions are most of a routing table's memory, a few
+// kilobytes a rule, and the garbage collector scans that memory in every
+// cycle: on a table of a few hundred rules, a cost of every request. Yet
+// the index matches a rule without variables, or one whose variables are
+// whole segments (segVars), on its own. Such a rule's template is checked
+// by mux when it is added, then its route is compiled again only when
+// something needs it: URL building, a 405's Allow list. The other rules
+// need their route to match, and keep the one compiled when they were
+// added.
+type ruleRoute struct {
+	m     *URLMap
+	tpl   string
+	once  sync.Once
+	route *mux.Route
+}
+
+// get returns the route, compiling it on first use.
+func (rr *ruleRoute) get() *mux.Route {
+	rr.once.Do(func() {
+		if rr.route != nil {
+			return // compiled when the rule was added
+		}
+		rr.m.routerMu.Lock()
+		defer rr.m.routerMu.Unlock()
+		route, err := newRoute(rr.m.router.NewRoute(), rr.tpl)
+		if err != nil {
+			// Add compiled the same template without error.
+			panic(fmt.Sprintf("vial: %v", err))
+		}
+		rr.route = route
+	})
+	return rr.route
 }
 
 // newRoute compiles a template on blank, a new mux route, turning mux's
