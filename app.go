@@ -34,8 +34,12 @@ type App struct {
 	// like Flask(__name__).
 	Name string
 	// Config holds settings, Flask's app.config: DEBUG, TESTING,
-	// PROPAGATE_EXCEPTIONS, MAX_CONTENT_LENGTH, SERVER_NAME,
-	// APPLICATION_ROOT, PREFERRED_URL_SCHEME, and the application's own.
+	// PROPAGATE_EXCEPTIONS, MAX_CONTENT_LENGTH (nil: no limit),
+	// MAX_FORM_MEMORY_SIZE (500,000 bytes for a urlencoded body and for
+	// each multipart field that is not a file) and MAX_FORM_PARTS (1,000),
+	// which answer a body past them with a 413 (nil: no limit),
+	// SERVER_NAME, APPLICATION_ROOT, PREFERRED_URL_SCHEME, and the
+	// application's own.
 	Config Config
 	// URLMap holds the URL rules; URLMap.Converters takes custom converters.
 	URLMap *URLMap
@@ -82,6 +86,8 @@ func defaultConfig() Config {
 		"DEBUG":                false,
 		"TESTING":              false,
 		"MAX_CONTENT_LENGTH":   nil,
+		"MAX_FORM_MEMORY_SIZE": defaultMaxFormMemorySize,
+		"MAX_FORM_PARTS":       defaultMaxFormParts,
 		"SERVER_NAME":          "",
 		"APPLICATION_ROOT":     "/",
 		"PREFERRED_URL_SCHEME": "http",
@@ -124,17 +130,20 @@ func (c Config) Int(key string) (int64, bool) {
 	return 0, false
 }
 
-// maxContentLength is MAX_CONTENT_LENGTH, or -1 for no limit. A value
-// that is not a whole number is a configuration mistake: it panics (a 500
-// naming the key) rather than leave request bodies unlimited.
-func (a *App) maxContentLength() int64 {
-	if a.Config["MAX_CONTENT_LENGTH"] == nil {
+// maxContentLength is MAX_CONTENT_LENGTH, or -1 for no limit.
+func (a *App) maxContentLength() int64 { return a.configLimit("MAX_CONTENT_LENGTH") }
+
+// configLimit is the limit the config sets under key, or -1 for none (nil,
+// or a negative number). A value that is not a whole number is a
+// configuration mistake: it panics (a 500 naming the key) rather than leave
+// request bodies unlimited.
+func (a *App) configLimit(key string) int64 {
+	if a.Config[key] == nil {
 		return -1
 	}
-	n, ok := a.Config.Int("MAX_CONTENT_LENGTH")
+	n, ok := a.Config.Int(key)
 	if !ok {
-		panic(fmt.Sprintf("vial: Config[\"MAX_CONTENT_LENGTH\"] is %#v; it must be a whole number of bytes, or nil for no limit",
-			a.Config["MAX_CONTENT_LENGTH"]))
+		panic(fmt.Sprintf("vial: Config[%q] is %#v; it must be a whole number, or nil for no limit", key, a.Config[key]))
 	}
 	if n >= 0 {
 		return n

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -204,7 +203,7 @@ func (r *Request) Args() url.Values {
 	p := r.parsed()
 	if !p.argsDone {
 		p.argsDone = true
-		p.args, p.argsErr = parseQuery(r.Environ.QueryString)
+		p.args, p.argsErr = parseQuery(r.Environ.QueryString, maxQueryFields)
 		if p.argsErr != nil {
 			p.argsErr = &HTTPError{Code: http.StatusBadRequest, Description: "The query string is not valid: " + p.argsErr.Error(), Err: p.argsErr}
 		}
@@ -218,14 +217,13 @@ func (r *Request) Args() url.Values {
 // Mimetype returns the request's Content-Type without parameters.
 func (r *Request) Mimetype() string { return mimetype(r.Environ.ContentType) }
 
-// mimetype returns a Content-Type without its parameters, lower-case; ""
-// when it is malformed.
+// mimetype returns a Content-Type without its parameters, lower-case.
 func mimetype(contentType string) string {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return ""
-	}
-	return mt
+	// As werkzeug reads it: the part before the parameters, whether or not
+	// they parse, so a form with a broken boundary is still a form (and
+	// its parser answers 400).
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
 }
 
 // isJSON reports whether mimetype is JSON's, as werkzeug's is_json:
@@ -399,98 +397,6 @@ func (r *Request) GetJSON(silent bool) any {
 	return v
 }
 
-// multipartMemory is how much of a multipart body is kept in memory; the
-// rest of large files goes to temporary files.
-const multipartMemory = 32 << 20
-
-// ParseForm parses the body as a form (application/x-www-form-urlencoded or
-// multipart/form-data), once. Its error is a 400 *HTTPError saying what is
-// wrong, or a 413 past MAX_CONTENT_LENGTH. A body of another type is not an
-// error: the form is empty.
-func (r *Request) ParseForm() error {
-	p := r.parsed()
-	if p.formDone {
-		return p.formErr
-	}
-	p.formDone = true
-	p.form = url.Values{}
-	switch r.Mimetype() {
-	case "application/x-www-form-urlencoded":
-		data, err := r.ReadData()
-		if err != nil {
-			p.formErr = err
-			return err
-		}
-		form, err := parseQuery(string(data))
-		if err != nil {
-			p.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The form data is not valid: " + err.Error(), Err: err}
-			return p.formErr
-		}
-		p.form = form
-	case "multipart/form-data":
-		_, params, _ := mime.ParseMediaType(r.Environ.ContentType)
-		boundary := params["boundary"]
-		if boundary == "" {
-			p.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form has no boundary."}
-			return p.formErr
-		}
-		mf, err := multipart.NewReader(r.Stream(), boundary).ReadForm(multipartMemory)
-		if err != nil {
-			if he, ok := errors.AsType[*HTTPError](err); ok {
-				p.formErr = he
-			} else {
-				p.formErr = &HTTPError{Code: http.StatusBadRequest, Description: "The multipart form is not valid: " + err.Error(), Err: err}
-			}
-			return p.formErr
-		}
-		p.multipart = mf
-		p.form = url.Values(mf.Value)
-		p.files = mf.File
-	}
-	return nil
-}
-
-// Form returns the form fields of the body (Flask's request.form), parsed
-// on first use; malformed input is answered with a 400 (see
-// [Request.ParseForm]).
-func (r *Request) Form() url.Values {
-	if err := r.ParseForm(); err != nil {
-		panic(err)
-	}
-	return r.lazy.form
-}
-
-// Files returns the uploaded files of a multipart form, by field name
-// (Flask's request.files).
-func (r *Request) Files() map[string][]*multipart.FileHeader {
-	if err := r.ParseForm(); err != nil {
-		panic(err)
-	}
-	return r.lazy.files
-}
-
-// File returns the first file uploaded under field, or nil.
-func (r *Request) File(field string) *multipart.FileHeader {
-	if fs := r.Files()[field]; len(fs) > 0 {
-		return fs[0]
-	}
-	return nil
-}
-
-// Values returns a query or form value: the query string first, then the
-// form (Flask's request.values). For a GET request it is the query string
-// alone, as in werkzeug 2.0 and later: a form body on a GET (which some
-// caching proxies would not tell apart) must not take over.
-func (r *Request) Values(key string) string {
-	if v, ok := r.Args()[key]; ok && len(v) > 0 {
-		return v[0]
-	}
-	if r.Method == http.MethodGet {
-		return ""
-	}
-	return r.Form().Get(key)
-}
-
 // Cookie returns the value of the cookie name, or "". Malformed cookies in
 // the header are skipped, as browsers and werkzeug skip them.
 func (r *Request) Cookie(name string) string {
@@ -532,29 +438,4 @@ func (r *Request) cleanup() {
 	if r.lazy != nil && r.lazy.multipart != nil {
 		r.lazy.multipart.RemoveAll()
 	}
-}
-
-// parseQuery decodes a query string or urlencoded form as werkzeug does:
-// pairs are split on "&" only, so a ";" is part of a value (net/url rejects
-// it); the first malformed percent-escape is an error.
-func parseQuery(q string) (url.Values, error) {
-	values := url.Values{}
-	for q != "" {
-		var pair string
-		pair, q, _ = strings.Cut(q, "&")
-		if pair == "" {
-			continue
-		}
-		key, value, _ := strings.Cut(pair, "=")
-		k, err := url.QueryUnescape(key)
-		if err != nil {
-			return values, err
-		}
-		v, err := url.QueryUnescape(value)
-		if err != nil {
-			return values, err
-		}
-		values[k] = append(values[k], v)
-	}
-	return values, nil
 }
