@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/gatewaytest"
 )
 
 // This file builds the test client's requests: the options a test gives,
@@ -289,29 +290,13 @@ func (t *testRequest) environ(jarCookies []*http.Cookie, errs io.Writer) (*gatew
 		}
 		header.Set("Cookie", strings.Join(parts, "; "))
 	}
-	pathInfo, _ := url.PathUnescape(t.rawPath) // checked by setTarget
 	u := t.url()
-	env := &gateway.Environ{
-		Method:         t.method,
-		ScriptName:     t.scriptRoot,
-		PathInfo:       pathInfo,
-		QueryString:    t.rawQuery,
-		ServerProtocol: "HTTP/1.1",
-		RemoteAddr:     "127.0.0.1",
-		RequestURI:     u.RequestURI(),
-		Host:           t.host,
-		URLScheme:      t.scheme,
-		Header:         header,
-		Input:          bytes.NewReader(t.body),
-		Errors:         errs,
-	}
-	env.ServerName, env.ServerPort = u.Hostname(), u.Port()
-	if env.ServerPort == "" {
-		env.ServerPort = "80"
-		if t.scheme == "https" {
-			env.ServerPort = "443"
-		}
-	}
+	env := gatewaytest.NewEnviron(t.method, u.String(), bytes.NewReader(t.body))
+	env.ScriptName, env.Host, env.RemotePort = t.scriptRoot, t.host, ""
+	env.PathInfo, _ = url.PathUnescape(t.rawPath) // checked by setTarget
+	env.QueryString = t.rawQuery
+	env.Header, env.Errors = header, errs
+	env.ContentLength = ""
 	if t.bodySet {
 		env.ContentLength = strconv.Itoa(len(t.body))
 		header.Set("Content-Length", env.ContentLength)

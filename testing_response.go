@@ -54,8 +54,8 @@ type TestResponse struct {
 	// from the body's Close, a context that ended mid-body. When it
 	// happened before any of the body was produced, the response is the
 	// 500 a server sends instead; otherwise it is what the App produced up
-	// to the failure. A body longer than its Content-Length is cut there
-	// and reported on [Client.Errors], as a server logs it.
+	// to the failure. (A body longer than its Content-Length breaks the
+	// contract: the client's validator panics with a *validate.Violation.)
 	Err error
 }
 

@@ -2,20 +2,17 @@ package gateway_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
-	"github.com/vial-go/vial/gateway/cgi"
 )
 
 // A producer that stops when the request's context ends (the usual Go
@@ -48,26 +45,4 @@ func TestStreamStoppedByTheContextIsNotPassedOffAsComplete(t *testing.T) {
 	cancel()
 	_, err = io.ReadAll(resp.Body)
 	assert.Error(t, err, "the cut-short body ends in an error, not a clean end")
-}
-
-// A CGI server stops the program once it has every byte it was promised;
-// the response was complete, so that is no failure.
-func TestCGICancelledAfterACompleteBodyIsNoFailure(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var out, errs bytes.Buffer
-	c := cgi.Server{
-		App: gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
-			start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}, {Name: "Content-Length", Value: "5"}})
-			return gateway.Strings("hello")
-		}),
-		Env:     []string{"REQUEST_METHOD=GET", "SERVER_NAME=localhost", "SERVER_PORT=80", "SERVER_PROTOCOL=HTTP/1.1"},
-		Stdin:   strings.NewReader(""),
-		Stdout:  &out,
-		Stderr:  &errs,
-		Context: ctx,
-	}
-	assert.NoError(t, c.Serve())
-	assert.True(t, strings.HasSuffix(out.String(), "\r\n\r\nhello"), "%q", out.String())
-	assert.Empty(t, errs.String())
 }

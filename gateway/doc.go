@@ -123,7 +123,9 @@
 // nothing has gone out, by aborting the response after; the server goes on
 // serving. For HEAD the Body is iterated only until start has been called,
 // and nothing of it is sent; a body of known length gets the
-// Content-Length the GET would have.
+// Content-Length the GET would have. The in-process server of package
+// gatewaytest differs where a test should see more: it passes a panic on
+// to the test, and adds no header.
 //
 // # Cost
 //

@@ -143,6 +143,8 @@ func TestEnvironSet(t *testing.T) {
 	assert.Panics(t, func() { env.Set(gateway.KeyVersion, [2]int{2, 0}) }, "read-only")
 	//lint:ignore SA1012 a nil context is what the test passes
 	assert.Panics(t, func() { env.SetContext(nil) })
+	assert.False(t, (&gateway.Environ{}).HasContext(), "no server set a context")
+	assert.True(t, env.HasContext())
 }
 
 func TestEnvironKeys(t *testing.T) {

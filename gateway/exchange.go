@@ -121,12 +121,17 @@ func (x *Exchange) Sent() bool { return x.sent }
 // Serve runs app on env and transmits its response, then closes the Body,
 // whatever happens. A panic in the application or its Body is recovered.
 // Serve returns the error that makes the response a failure, for the
-// server to answer: nil for a complete response; an error wrapping
-// [ErrClientGone] and its cause when the client went away or env's context
-// ended before the body was complete; a *[PanicError] for a panic; else
-// what broke the contract ([ErrNoStart], [ErrShortBody], a *[HeaderError]
-// …) or the Body's own error.
+// server to answer: nil for a complete response; a *[ClientGoneError] when
+// the client went away or env's context ended before the body was
+// complete; a *[PanicError] for a panic; else what broke the contract
+// ([ErrNoStart], [ErrShortBody], a *[HeaderError] …) or the Body's own
+// error. Each call starts afresh, as [Exchange.Reset] leaves x; x must
+// have been bound to its wire ([Exchange.Bind]).
 func (x *Exchange) Serve(app Application, env *Environ) error {
+	if x.wire == nil {
+		panic("gateway: Exchange.Serve before Bind")
+	}
+	x.Reset()
 	x.env = env
 	x.head = env.Method == http.MethodHead
 	x.contentLength, x.addedLength = -1, -1
@@ -140,7 +145,7 @@ func (x *Exchange) Serve(app Application, env *Environ) error {
 		}
 	}
 	if err == errGone {
-		err = &goneError{cause: x.gone}
+		err = &ClientGoneError{Cause: x.gone}
 	}
 	return err
 }
@@ -497,29 +502,31 @@ var errNilBody = errors.New("gateway: the application returned a nil Body")
 
 var errOverflow = errors.New("gateway: the body is longer than its Content-Length")
 
-// ErrClientGone is wrapped by the error [Exchange.Serve] returns when the
-// client went away, or the request's context ended, before the body was
-// complete. The response must not end as though it were: an [HTTPHandler]
-// closes the connection and logs nothing, as a client leaving is not the
-// application's error.
-var ErrClientGone = errors.New("gateway: the client has gone")
-
-// errGone ends a transmission whose client has gone: x.gone says why, and
-// Serve returns the two as a goneError.
-var errGone = ErrClientGone
-
-// goneError is ErrClientGone with its cause: the failed write, or the
-// context's error.
-type goneError struct{ cause error }
-
-func (e *goneError) Error() string {
-	if e.cause == nil {
-		return ErrClientGone.Error()
-	}
-	return ErrClientGone.Error() + ": " + e.cause.Error()
+// A ClientGoneError is what [Exchange.Serve] returns when the client went
+// away, or the request's context ended, before the body was complete. The
+// response must not end as though it were: an [HTTPHandler] closes the
+// connection and logs nothing, as a client leaving is not the
+// application's error. Servers look for it in Serve's result itself, not
+// in what it wraps, so that an application's error that happens to wrap
+// one is not taken for it.
+type ClientGoneError struct {
+	Cause error // the write that failed, or the context's error
 }
 
-func (e *goneError) Unwrap() []error { return []error{ErrClientGone, e.cause} }
+// Error says that the client has gone, and why.
+func (e *ClientGoneError) Error() string {
+	if e.Cause == nil {
+		return errGone.Error()
+	}
+	return errGone.Error() + ": " + e.Cause.Error()
+}
+
+// Unwrap returns the cause.
+func (e *ClientGoneError) Unwrap() error { return e.Cause }
+
+// errGone ends a transmission whose client has gone: x.gone says why, and
+// Serve returns the two as a *ClientGoneError.
+var errGone = errors.New("gateway: the client has gone")
 
 // A PanicError carries a panic that [Exchange.Serve] recovered from an
 // application or its Body, and the stack it was raised on. A server logs

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -81,10 +80,10 @@ type HTTPHandler struct {
 // to the exchange, cost nothing per request.
 type exchange struct {
 	Exchange
-	env Environ
-	h   *HTTPHandler
-	w   http.ResponseWriter
-	r   *http.Request
+	environ Environ
+	h       *HTTPHandler
+	w       http.ResponseWriter
+	r       *http.Request
 }
 
 var exchangePool = sync.Pool{New: func() any {
@@ -97,7 +96,7 @@ var exchangePool = sync.Pool{New: func() any {
 func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := exchangePool.Get().(*exchange)
 	x.init(h, w, r)
-	if err := x.Serve(h.App, &x.env); err != nil {
+	if err := x.Serve(h.App, &x.environ); err != nil {
 		x.fail(err)
 	}
 	// A panic (an aborted response, PropagatePanics) leaves the exchange
@@ -128,14 +127,14 @@ func (w errorsWriter) Write(p []byte) (int, error) {
 // init prepares a pooled (reset) exchange for r.
 func (x *exchange) init(h *HTTPHandler, w http.ResponseWriter, r *http.Request) {
 	x.h, x.w, x.r = h, w, r
-	fillEnviron(&x.env, r, h)
+	fillEnviron(&x.environ, r, h)
 }
 
 // release drops every reference the exchange holds, so that a pooled
 // exchange keeps no request alive, and leaves it ready for the next one.
 func (x *exchange) release() {
 	x.Reset()
-	x.env = Environ{}
+	x.environ = Environ{}
 	x.h, x.w, x.r = nil, nil, nil
 }
 
@@ -195,7 +194,7 @@ func firstValue(h http.Header, canonicalName string) string {
 	return ""
 }
 
-// writeHeader puts the status and the headers in the ResponseWriter's
+// WriteHeader puts the status and the headers in the ResponseWriter's
 // header map and writes the status code (net/http supplies the reason).
 func (x *exchange) WriteHeader(_ string, code int, headers Headers, length int64) {
 	hdr := x.w.Header()
@@ -238,7 +237,7 @@ func (x *exchange) WriteHeader(_ string, code int, headers Headers, length int64
 	x.w.WriteHeader(code)
 }
 
-// maxCompared is how many fields writeHeader compares a name with before
+// maxCompared is how many fields WriteHeader compares a name with before
 // it looks the name up in the header map instead.
 const maxCompared = 8
 
@@ -300,10 +299,10 @@ func (x *exchange) Logf(format string, args ...any) {
 // fail answers a failed request: a 500 if nothing went out yet, else an
 // aborted connection. It logs the reason.
 func (x *exchange) fail(err error) {
-	if err == http.ErrAbortHandler || errors.Is(err, ErrClientGone) {
+	if _, gone := err.(*ClientGoneError); gone || err == http.ErrAbortHandler {
 		panic(http.ErrAbortHandler)
 	}
-	pe, isPanic := errors.AsType[*PanicError](err)
+	pe, isPanic := err.(*PanicError)
 	if isPanic && x.h.PropagatePanics {
 		panic(pe.Value)
 	}

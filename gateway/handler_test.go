@@ -145,7 +145,6 @@ func hNoGoroutinesLeft(t *testing.T, before int) {
 	}
 }
 
-// hWait waits for ch, failing the test after hTimeout.
 func hText(headers ...gateway.Header) gateway.Headers {
 	return append(gateway.Headers{{Name: "Content-Type", Value: "text/plain"}}, headers...)
 }

@@ -7,7 +7,6 @@ package cgi
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,7 +27,7 @@ import (
 // responses) goes to standard error, which CGI servers write to their log.
 //
 // It is (&Server{App: app, Context: ctx}).Serve() with the process's environment
-// and standard files; see [CGI] for what it guarantees. In addition,
+// and standard files; see [Server] for what it guarantees. In addition,
 // Serve handles two signals for the duration of the request:
 //
 //   - SIGTERM, which a web server sends when the client has gone away or
@@ -170,12 +169,12 @@ type Server struct {
 
 // Serve serves the request. It returns the error that made the response
 // fail, after reporting it on Stderr, or nil.
-func (c *Server) Serve() error {
-	vars := c.Env
+func (s *Server) Serve() error {
+	vars := s.Env
 	if vars == nil {
 		vars = os.Environ()
 	}
-	stdin, stdout, stderr := c.Stdin, c.Stdout, c.Stderr
+	stdin, stdout, stderr := s.Stdin, s.Stdout, s.Stderr
 	if stdin == nil {
 		stdin = os.Stdin
 	}
@@ -189,21 +188,20 @@ func (c *Server) Serve() error {
 	r := &response{out: bufio.NewWriterSize(stdout, bufferSize), raw: stdout, errs: stderr}
 	r.Bind(r)
 	r.ChunkWrites = true
-	if err := fillEnviron(&r.env, vars, stdin); err != nil {
+	if err := fillEnviron(&r.environ, vars, stdin); err != nil {
 		fmt.Fprintln(stderr, err)
 		return err
 	}
-	r.env.Errors = stderr
-	ctx := c.Context
+	r.environ.Errors = stderr
+	ctx := s.Context
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	r.env.SetContext(ctx)
-	err := r.Serve(c.App, &r.env)
-	if errors.Is(err, gateway.ErrClientGone) {
-		// Standard output failed, or the context was cancelled: the error
-		// says which.
-		err = fmt.Errorf("gateway: cgi: the response was cut short: %w", err)
+	r.environ.SetContext(ctx)
+	err := r.Serve(s.App, &r.environ)
+	if gone, ok := err.(*gateway.ClientGoneError); ok {
+		// Standard output failed, or the context was cancelled: say which.
+		err = fmt.Errorf("gateway: cgi: the response was cut short: %w", gone.Cause)
 	}
 	if err != nil {
 		r.fail(err)
@@ -213,18 +211,18 @@ func (c *Server) Serve() error {
 
 const bufferSize = 8 << 10
 
-// response is the one request a CGI process serves: the shared
-// response, on the wire of standard output. Each write of the body is a
-// chunk, flushed before the next (chunkWrites).
+// response is the one request a CGI process serves: the gateway's
+// Exchange, on the wire of standard output. Each write of the body is a
+// chunk, flushed before the next (ChunkWrites).
 type response struct {
 	gateway.Exchange
-	env  gateway.Environ
-	out  *bufio.Writer // standard output, flushed after each chunk
-	raw  io.Writer     // standard output itself, for a file body's fast path
-	errs io.Writer
+	environ gateway.Environ
+	out     *bufio.Writer // standard output, flushed after each chunk
+	raw     io.Writer     // standard output itself, for a file body's fast path
+	errs    io.Writer
 }
 
-// writeHeader writes the status and the header fields to the buffer; the
+// WriteHeader writes the status and the header fields to the buffer; the
 // next flush sends them. They are the application's: no Content-Type is
 // added (RFC 3875 asks the script for one when there is a body, so that is
 // the application's to set).
@@ -251,7 +249,7 @@ func (r *response) WriteHeader(status string, _ int, headers gateway.Headers, le
 // sent (RFC 3875 4.3.2): it is dropped here, as net/http drops it for an
 // HTTPHandler.
 func (r *response) WriteBody(p []byte) (int, error) {
-	if r.env.Method == http.MethodHead {
+	if r.environ.Method == http.MethodHead {
 		return len(p), nil
 	}
 	return r.out.Write(p)
@@ -293,14 +291,14 @@ func (r *response) Finish() error {
 
 // Logf writes one line to standard error, naming the request.
 func (r *response) Logf(format string, args ...any) {
-	fmt.Fprintf(r.errs, "gateway: cgi: %s %s: %s\n", r.env.Method, r.env.RequestURI, fmt.Sprintf(format, args...))
+	fmt.Fprintf(r.errs, "gateway: cgi: %s %s: %s\n", r.environ.Method, r.environ.RequestURI, fmt.Sprintf(format, args...))
 }
 
 // fail reports a failed response on standard error and answers it with a
 // 500 if nothing went out yet. Once the headers are out the response cannot
 // be replaced: the output stops where it is.
 func (r *response) fail(err error) {
-	if pe, ok := errors.AsType[*gateway.PanicError](err); ok {
+	if pe, ok := err.(*gateway.PanicError); ok {
 		r.Logf("panic: %v\n%s", pe.Value, pe.Stack)
 	} else {
 		r.Logf("%v", err)

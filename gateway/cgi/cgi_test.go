@@ -1257,3 +1257,25 @@ func cgiWaitExit(t *testing.T, cmd *exec.Cmd, when string) error {
 		return nil
 	}
 }
+
+// A CGI server stops the program once it has every byte it was promised;
+// the response was complete, so that is no failure.
+func TestCGICancelledAfterACompleteBodyIsNoFailure(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errs bytes.Buffer
+	c := cgi.Server{
+		App: gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+			start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}, {Name: "Content-Length", Value: "5"}})
+			return gateway.Strings("hello")
+		}),
+		Env:     []string{"REQUEST_METHOD=GET", "SERVER_NAME=localhost", "SERVER_PORT=80", "SERVER_PROTOCOL=HTTP/1.1"},
+		Stdin:   strings.NewReader(""),
+		Stdout:  &out,
+		Stderr:  &errs,
+		Context: ctx,
+	}
+	assert.NoError(t, c.Serve())
+	assert.True(t, strings.HasSuffix(out.String(), "\r\n\r\nhello"), "%q", out.String())
+	assert.Empty(t, errs.String())
+}

@@ -4,10 +4,14 @@
 // [Serve] runs an application on an environ through the same response
 // state machine as every server of the gateway packages
 // ([gateway.Exchange]), on a wire that keeps the response in memory, so a
-// test sees exactly what a server would have sent: the 500 that replaces a
+// test sees what a server would have sent: the 500 that replaces a
 // response broken before anything went out, a body cut at its
-// Content-Length, nothing for HEAD. [NewEnviron] builds the environ of a
-// request, as httptest.NewRequest builds an *http.Request:
+// Content-Length, nothing for HEAD. Two things differ from a server, so
+// that a test sees more: a panic is passed on to the test instead of being
+// answered, and a client that went away before anything was sent (the
+// environ's context ended) gets the 500 recorded, with the error, where a
+// server would have closed the connection. [NewEnviron] builds the environ
+// of a request, as httptest.NewRequest builds an *http.Request:
 //
 //	env := gatewaytest.NewEnviron("GET", "/hello?name=go", nil)
 //	resp := gatewaytest.Serve(app, env)
@@ -17,7 +21,6 @@ package gatewaytest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,7 +61,8 @@ type Response struct {
 //
 // A panic in the application or its Body is passed on, after the Body has
 // been closed, so that a test sees it as it would see one from a function
-// it called; a server would have answered it with a 500 or an abort.
+// it called; its stack goes to gateway.errors first. A server would have
+// answered it with a 500 or an abort.
 func Serve(app gateway.Application, env *gateway.Environ) *Response {
 	ctx, cancel := context.WithCancel(env.Context())
 	env.SetContext(ctx)
@@ -66,7 +70,10 @@ func Serve(app gateway.Application, env *gateway.Environ) *Response {
 	w := &wire{env: env}
 	w.Bind(w)
 	err := w.Serve(app, env)
-	if pe, ok := errors.AsType[*gateway.PanicError](err); ok {
+	if pe, ok := err.(*gateway.PanicError); ok {
+		// The stack where it panicked, which the panic passed on no longer
+		// shows, goes where a server would have logged it.
+		w.Logf("panic: %v\n%s", pe.Value, pe.Stack)
 		panic(pe.Value)
 	}
 	if err == http.ErrAbortHandler {
@@ -88,12 +95,11 @@ type wire struct {
 	body   bytes.Buffer
 }
 
-// WriteHeader records the status and a copy of the header fields.
-func (w *wire) WriteHeader(status string, code int, headers gateway.Headers, length int64) {
+// WriteHeader records the status and a copy of the header fields. It adds
+// no Content-Length, not even the one a server gives a HEAD response of
+// known length: the fields are the application's.
+func (w *wire) WriteHeader(status string, code int, headers gateway.Headers, _ int64) {
 	w.status, w.code, w.header = status, code, headers.Clone()
-	if length >= 0 {
-		w.header = append(w.header, gateway.Header{Name: "Content-Length", Value: strconv.FormatInt(length, 10)})
-	}
 }
 
 // WriteBody keeps p, except for HEAD, whose body a server does not send.

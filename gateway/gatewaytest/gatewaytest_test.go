@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -48,6 +49,44 @@ func TestServeRecordsWhatWasSent(t *testing.T) {
 	assert.Equal(t, []string{"a=1", "b=2"}, resp.Header.Values("Set-Cookie"), "repeated fields kept, in order")
 	assert.False(t, resp.Header.Has("Content-Length"), "the server adds no header")
 	assert.Equal(t, "one, two", string(resp.Body))
+}
+
+// The fields are the application's, for HEAD too: a server adds the
+// Content-Length the GET would have had, the in-process wire does not.
+func TestServeAddsNoHeaderForHead(t *testing.T) {
+	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		start("200 OK", text)
+		return gateway.Bytes([]byte("hello"))
+	})
+	for _, method := range []string{"GET", "HEAD"} {
+		resp := gatewaytest.Serve(app, gatewaytest.NewEnviron(method, "/", nil))
+		require.NoError(t, resp.Err, method)
+		assert.Equal(t, text, resp.Header, method)
+	}
+}
+
+func TestServeDropsTheBodyOfA204AndLogsIt(t *testing.T) {
+	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		start("204 No Content", nil)
+		return gateway.Strings("not sent")
+	})
+	env := gatewaytest.NewEnviron("DELETE", "/item", nil)
+	var log bytes.Buffer
+	env.Errors = &log
+	resp := gatewaytest.Serve(app, env)
+	require.NoError(t, resp.Err)
+	assert.Equal(t, 204, resp.Code)
+	assert.Empty(t, resp.Body)
+	assert.Contains(t, log.String(), "a 204 response has no body; 8 bytes were not sent")
+}
+
+func TestServePassesAnAbortOn(t *testing.T) {
+	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		panic(http.ErrAbortHandler)
+	})
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() {
+		gatewaytest.Serve(app, gatewaytest.NewEnviron("GET", "/", nil))
+	})
 }
 
 func TestServeHeadSendsNoBodyAndRunsNoStartedStream(t *testing.T) {
@@ -110,10 +149,12 @@ func TestServePassesPanicsOnAfterClose(t *testing.T) {
 		start("200 OK", text)
 		return body
 	})
-	assert.PanicsWithValue(t, "the stream broke", func() {
-		gatewaytest.Serve(app, gatewaytest.NewEnviron("GET", "/", nil))
-	})
+	env := gatewaytest.NewEnviron("GET", "/", nil)
+	var log bytes.Buffer
+	env.Errors = &log
+	assert.PanicsWithValue(t, "the stream broke", func() { gatewaytest.Serve(app, env) })
 	assert.Equal(t, 1, body.closed)
+	assert.Contains(t, log.String(), "panic: the stream broke\ngoroutine ", "the stack where it panicked is logged")
 }
 
 func TestServeCancelsTheContextWhenDone(t *testing.T) {
@@ -143,8 +184,9 @@ func TestServeReportsAContextThatEndedMidBody(t *testing.T) {
 	env := gatewaytest.NewEnviron("GET", "/", nil)
 	env.SetContext(base)
 	resp := gatewaytest.Serve(app, env)
-	assert.ErrorIs(t, resp.Err, gateway.ErrClientGone)
-	assert.ErrorIs(t, resp.Err, context.Canceled, "the cause is kept")
+	var gone *gateway.ClientGoneError
+	require.ErrorAs(t, resp.Err, &gone)
+	assert.ErrorIs(t, gone.Cause, context.Canceled, "the cause is kept")
 	assert.Equal(t, "part 1", string(resp.Body))
 }
 
@@ -172,6 +214,8 @@ func TestNewEnviron(t *testing.T) {
 	env = gatewaytest.NewEnviron("GET", "http://[::1]:8080/", nil)
 	assert.Equal(t, "::1", env.ServerName)
 	assert.Equal(t, "8080", env.ServerPort)
+	assert.Equal(t, "[::1]:8080", env.Host)
+	assert.Equal(t, "127.0.0.1", env.RemoteAddr)
 
 	assert.Panics(t, func() { gatewaytest.NewEnviron("GET", "no-slash", nil) })
 }

@@ -29,17 +29,17 @@ import (
 // does. mounts is copied: changing it later does not affect the Dispatcher.
 func Dispatcher(app gateway.Application, mounts map[string]gateway.Application) gateway.Application {
 	if app == nil {
-		panic("gateway: Dispatcher: the fallback application is nil")
+		panic("middleware: Dispatcher: the fallback application is nil")
 	}
 	d := &dispatcher{app: app, mounts: make(map[string]gateway.Application, len(mounts))}
 	for prefix, mounted := range mounts {
 		switch {
 		case !strings.HasPrefix(prefix, "/"):
-			panic(fmt.Sprintf("gateway: Dispatcher: mount point %s does not start with \"/\"", strconv.Quote(prefix)))
+			panic(fmt.Sprintf("middleware: Dispatcher: mount point %s does not start with \"/\"", strconv.Quote(prefix)))
 		case strings.HasSuffix(prefix, "/"):
-			panic(fmt.Sprintf("gateway: Dispatcher: mount point %s ends with \"/\"", strconv.Quote(prefix)))
+			panic(fmt.Sprintf("middleware: Dispatcher: mount point %s ends with \"/\"", strconv.Quote(prefix)))
 		case mounted == nil:
-			panic(fmt.Sprintf("gateway: Dispatcher: the application mounted at %s is nil", strconv.Quote(prefix)))
+			panic(fmt.Sprintf("middleware: Dispatcher: the application mounted at %s is nil", strconv.Quote(prefix)))
 		}
 		d.mounts[prefix] = mounted
 	}

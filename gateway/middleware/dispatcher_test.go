@@ -264,7 +264,7 @@ func TestDispatcherBadMountsPanic(t *testing.T) {
 		v := mwPanic(func() { middleware.Dispatcher(app, map[string]gateway.Application{key: app}) })
 		require.NotNil(t, v, "key %q must panic", key)
 		msg := fmt.Sprint(v)
-		assert.Contains(t, msg, "gateway: Dispatcher")
+		assert.Contains(t, msg, "middleware: Dispatcher")
 		assert.Contains(t, msg, quoted, "the message names the key")
 	}
 

@@ -83,14 +83,14 @@ type ProxyFixOrig struct {
 // mistake and panics.
 func ProxyFix(app gateway.Application, opts ProxyFixOptions) gateway.Application {
 	if app == nil {
-		panic("gateway: ProxyFix: the application is nil")
+		panic("middleware: ProxyFix: the application is nil")
 	}
 	for _, n := range []struct {
 		name string
 		n    int
 	}{{"For", opts.For}, {"Proto", opts.Proto}, {"Host", opts.Host}, {"Port", opts.Port}, {"Prefix", opts.Prefix}} {
 		if n.n < 0 {
-			panic(fmt.Sprintf("gateway: ProxyFix: ProxyFixOptions.%s is negative (%d)", n.name, n.n))
+			panic(fmt.Sprintf("middleware: ProxyFix: ProxyFixOptions.%s is negative (%d)", n.name, n.n))
 		}
 	}
 	return &proxyFix{app: app, opts: opts}

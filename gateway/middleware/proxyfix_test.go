@@ -329,7 +329,7 @@ func TestProxyFixBadOptionsPanic(t *testing.T) {
 	v := mwPanic(func() { middleware.ProxyFix(app, middleware.ProxyFixOptions{Host: -1}) })
 	assert.Contains(t, fmt.Sprint(v), "ProxyFixOptions.Host is negative")
 	v = mwPanic(func() { middleware.ProxyFix(nil, middleware.ProxyFixOptions{}) })
-	assert.Contains(t, fmt.Sprint(v), "gateway: ProxyFix")
+	assert.Contains(t, fmt.Sprint(v), "middleware: ProxyFix")
 }
 
 // Through a real server, behind two simulated proxies: the client's forged

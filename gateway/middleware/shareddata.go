@@ -71,14 +71,14 @@ import (
 // SharedData was called, even if it is later renamed.
 func SharedData(app gateway.Application, prefix string, root string) gateway.Application {
 	if app == nil {
-		panic("gateway: SharedData: the application is nil")
+		panic("middleware: SharedData: the application is nil")
 	}
 	if prefix != "" && (!strings.HasPrefix(prefix, "/") || strings.HasSuffix(prefix, "/")) {
-		panic(fmt.Sprintf("gateway: SharedData: prefix %q must be \"\" or start with \"/\" and not end with \"/\"", prefix))
+		panic(fmt.Sprintf("middleware: SharedData: prefix %q must be \"\" or start with \"/\" and not end with \"/\"", prefix))
 	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
-		panic(fmt.Sprintf("gateway: SharedData: root %q: %v", root, err))
+		panic(fmt.Sprintf("middleware: SharedData: root %q: %v", root, err))
 	}
 	return &sharedData{app: app, prefix: prefix, root: r}
 }

@@ -660,7 +660,7 @@ func TestSharedDataBadSetupPanics(t *testing.T) {
 	v := mwPanic(func() { middleware.SharedData(app, "/static", missing) })
 	assert.Contains(t, fmt.Sprint(v), fmt.Sprintf("root %q", missing))
 	v = mwPanic(func() { middleware.SharedData(app, "/static", filepath.Join(public, "hello.txt")) })
-	assert.Contains(t, fmt.Sprint(v), "gateway: SharedData: root")
+	assert.Contains(t, fmt.Sprint(v), "middleware: SharedData: root")
 	v = mwPanic(func() { middleware.SharedData(nil, "/static", public) })
-	assert.Contains(t, fmt.Sprint(v), "gateway: SharedData")
+	assert.Contains(t, fmt.Sprint(v), "middleware: SharedData")
 }

@@ -30,8 +30,8 @@ type Server struct {
 // which would cut off long uploads and streamed responses; a slow client is
 // bounded by the header timeout, and an idle connection by the idle one.
 const (
-	ReadHeaderTimeout = 10 * time.Second
-	IdleTimeout       = 2 * time.Minute
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
 )
 
 // MakeServer returns a server for app listening on host:port, as
@@ -56,8 +56,8 @@ func MakeServer(host string, port int, app gateway.Application) (*Server, error)
 		ln: ln,
 		srv: &http.Server{
 			Handler:           gateway.Handler(app),
-			ReadHeaderTimeout: ReadHeaderTimeout,
-			IdleTimeout:       IdleTimeout,
+			ReadHeaderTimeout: readHeaderTimeout,
+			IdleTimeout:       idleTimeout,
 			BaseContext:       func(net.Listener) context.Context { return base },
 		},
 		cancel: cancel,

@@ -167,7 +167,7 @@ func Wrap(app gateway.Application) gateway.Application {
 // cleanup; it must be safe for concurrent use.
 func WrapWith(app gateway.Application, report func(*Violation)) gateway.Application {
 	if app == nil {
-		panic("gateway: Wrap of a nil Application")
+		panic("validate: Wrap of a nil Application")
 	}
 	return &vApp{app: app, report: report}
 }
