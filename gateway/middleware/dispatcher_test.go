@@ -5,13 +5,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/gatewaytest"
 	"github.com/vial-go/vial/gateway/middleware"
 )
 
@@ -26,39 +26,12 @@ type mwRecorded struct {
 	CloseErr error
 }
 
-// mwRecord runs app on env as a server would: it supplies start (honouring
-// excInfo and the write callable), collects the body's chunks, and closes
-// the body exactly once.
+// mwRecord runs app on env as a server would, in process: the Err of
+// what a server would have reported is CloseErr.
 func mwRecord(t testing.TB, app gateway.Application, env *gateway.Environ) mwRecorded {
 	t.Helper()
-	var rec mwRecorded
-	var body strings.Builder
-	started := false
-	write := func(p []byte) error { body.Write(p); return nil }
-	start := func(status string, headers gateway.Headers, excInfo ...error) gateway.WriteFunc {
-		if started && len(excInfo) == 0 {
-			t.Fatalf("start called twice without excInfo")
-		}
-		started = true
-		rec.Status, rec.Headers = status, headers
-		return write
-	}
-	b := app.ServeGateway(env, start)
-	require.NotNil(t, b, "the application returned a nil Body")
-	if env.Method != http.MethodHead {
-		b.Chunks(func(p []byte) bool {
-			body.Write(p)
-			return true
-		})
-	}
-	rec.CloseErr = b.Close()
-	require.True(t, started, "the application never called start")
-	code, err := gateway.ParseStatus(rec.Status)
-	require.NoError(t, err)
-	rec.Code = code
-	rec.Body = body.String()
-	require.NoError(t, gateway.BodyErr(b))
-	return rec
+	resp := gatewaytest.Serve(app, env)
+	return mwRecorded{Status: resp.Status, Code: resp.Code, Headers: resp.Header, Body: string(resp.Body), CloseErr: resp.Err}
 }
 
 // mwEnv returns the environ a server would build for a plain request to
