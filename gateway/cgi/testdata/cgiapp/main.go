@@ -139,7 +139,7 @@ func stream(env *gateway.Environ, start gateway.StartResponse, h gateway.Headers
 }
 
 // forever streams until the client goes away; Close leaves a marker file
-// recording why the stream ended.
+// recording why the stream ended, written whole (the test polls for it).
 func forever(env *gateway.Environ, start gateway.StartResponse, h gateway.Headers) gateway.Body {
 	path := marker(env, ".closed")
 	ctx := env.Context()
@@ -153,6 +153,27 @@ func forever(env *gateway.Environ, start gateway.StartResponse, h gateway.Header
 			time.Sleep(10 * time.Millisecond)
 		}
 	}, func() error {
-		return os.WriteFile(path, []byte(fmt.Sprintf("closed after %d ticks, context: %v\n", n, ctx.Err())), 0o644)
+		return writeFileAtomic(path, fmt.Sprintf("closed after %d ticks, context: %v\n", n, ctx.Err()))
 	})
+}
+
+// writeFileAtomic writes a temporary file next to path and renames it to
+// path, so that a reader sees either no file or all of it, never the empty
+// file os.WriteFile creates before it writes.
+func writeFileAtomic(path, data string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
