@@ -1,10 +1,10 @@
 // Package ratelog keeps a hot failure from flooding a log. The first time
 // an entry comes from a site (a panic's file:line, see [Site]) it is logged
-// in full; the repeats from that site in the [Window] that follows are
-// counted, the first of them logged as one short line, the others not at
-// all; when the window ends, its count is reported once ("repeated 4,211
-// times in the last minute"). The next occurrence after that is logged in
-// full again, so a site that keeps failing shows its stack once a window.
+// in full, stack and all; the repeats from that site in the [Window] that
+// follows are logged as one short line each, and counted; when the window
+// ends, its count is reported once ("repeated 4,211 times in the last
+// minute"). The next occurrence after that is logged in full again, so a
+// site that keeps failing shows its stack once a window.
 //
 // It lives in the module's internal tree so that the dev server (serving),
 // the framework and the gateway can share it: it needs only the standard
@@ -34,11 +34,9 @@ type Action int
 const (
 	// Full is the first occurrence in its window: log it in full.
 	Full Action = iota
-	// Brief is the first repeat in the window: log one short line,
-	// saying the repeats are being counted.
+	// Brief is a repeat in the window: log one short line, without the
+	// stack (see [Limiter.BriefNote]).
 	Brief
-	// Quiet is a further repeat: it is counted; log nothing.
-	Quiet
 )
 
 // A Summary is a window that ended with repeats: what to log about them.
@@ -131,9 +129,14 @@ func New(report func(Summary), opts Options) *Limiter {
 	return &Limiter{report: report, opts: opts, sites: make(map[string]*list.Element)}
 }
 
-// Window returns the length of the Limiter's windows, for the short line
-// of a Brief occurrence.
-func (l *Limiter) Window() time.Duration { return l.opts.Window }
+// BriefNote is what the short line of a Brief occurrence says of the
+// entry's stack: "its stack is logged once a minute".
+func (l *Limiter) BriefNote() string {
+	if l.opts.Window == time.Minute {
+		return "its stack is logged once a minute"
+	}
+	return "its stack is logged once every " + l.opts.Window.String()
+}
 
 // Note records an occurrence at site and returns what to log for it. The
 // summaries of windows it ends (the site's own, elapsed, whose timer has
@@ -147,9 +150,8 @@ func (l *Limiter) Note(site string) Action {
 	if e, ok := l.sites[site]; ok {
 		w := e.Value.(*window)
 		w.repeats++
-		act = Quiet
+		act = Brief
 		if w.repeats == 1 {
-			act = Brief
 			l.opts.AfterFunc(w.start.Add(l.opts.Window).Sub(now), func() { l.end(w) })
 		}
 	} else {

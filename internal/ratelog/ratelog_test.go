@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,15 +87,15 @@ func newTestLimiter(maxSites int) (*Limiter, *fakeClock, *reports) {
 	return New(r.add, Options{MaxSites: maxSites, Now: c.Now, AfterFunc: c.AfterFunc}), c, r
 }
 
-func TestFirstIsFullFirstRepeatBriefThenQuiet(t *testing.T) {
+func TestFirstIsFullRepeatsAreBrief(t *testing.T) {
 	l, c, r := newTestLimiter(0)
 	assert.Equal(t, Full, l.Note("a.go:1"))
 	c.Advance(time.Second)
-	assert.Equal(t, Brief, l.Note("a.go:1"))
-	for range 98 {
-		assert.Equal(t, Quiet, l.Note("a.go:1"))
+	for range 99 {
+		assert.Equal(t, Brief, l.Note("a.go:1"))
 	}
 	assert.Equal(t, Full, l.Note("b.go:2"), "another site has its own window")
+	assert.Equal(t, 1, c.pending(), "one timer: the end of a.go:1's window")
 	assert.Empty(t, r.list(), "nothing is reported while the window lasts")
 }
 
@@ -155,7 +156,7 @@ func TestTheTableIsCapped(t *testing.T) {
 	assert.Equal(t, []Summary{{Site: "s0", Repeats: 1, Window: Window}}, r.list(), "its count is reported at once")
 	assert.Len(t, l.sites, 3)
 	assert.Equal(t, 3, l.order.Len())
-	assert.Equal(t, Quiet, l.Note("s1"), "a site still in the table is still counted")
+	assert.Equal(t, Brief, l.Note("s1"), "a site still in the table is still counted")
 	c.Advance(Window)
 	assert.Equal(t, []Summary{
 		{Site: "s0", Repeats: 1, Window: Window},
@@ -190,9 +191,14 @@ func TestConcurrentNotes(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	assert.Equal(t, map[Action]int{Full: 1, Brief: 1, Quiet: 7998}, counts)
+	assert.Equal(t, map[Action]int{Full: 1, Brief: 7999}, counts)
 	c.Advance(Window)
 	assert.Equal(t, []Summary{{Site: "hot.go:9", Repeats: 7999, Window: Window}}, r.list())
+}
+
+func TestBriefNote(t *testing.T) {
+	assert.Equal(t, "its stack is logged once a minute", New(nil, Options{}).BriefNote())
+	assert.Equal(t, "its stack is logged once every 2s", New(nil, Options{Window: 2 * time.Second}).BriefNote())
 }
 
 func TestSummaryString(t *testing.T) {
@@ -272,10 +278,34 @@ created by main.main in goroutine 1
 `)))
 }
 
+func TestSiteOfARepanic(t *testing.T) {
+	var line int
+	stack := recovered(func() {
+		defer func() { panic(recover()) }() // re-raised: the site is still the first panic's
+		_, _, line, _ = runtime.Caller(0)
+		panic("first")
+	})
+	_, file, _, _ := runtime.Caller(0)
+	assert.Equal(t, 2, strings.Count(string(stack), "\npanic("), "the case this test is for")
+	assert.Equal(t, file+":"+strconv.Itoa(line+1), Site(stack))
+}
+
+func TestSiteReadsTheFirstGoroutineOnly(t *testing.T) {
+	assert.Equal(t, "/a/b.go:7", Site([]byte(`goroutine 1 [running]:
+main.f(0x1)
+	/a/b.go:7 +0x1d
+
+goroutine 2 [running]:
+panic({0x1, 0x2})
+	/go/src/runtime/panic.go:860 +0x13a
+main.g()
+	/a/c.go:9 +0x1
+`)))
+}
+
 func TestSiteWithoutAPanicFrame(t *testing.T) {
 	_, file, line, _ := runtime.Caller(0)
 	stack := debug.Stack()
 	assert.Equal(t, file+":"+strconv.Itoa(line+1), Site(stack))
 	assert.Empty(t, Site(nil))
-	assert.Equal(t, "/a/b.go:7", Site([]byte("goroutine 1 [running]:\nmain.f(0x1)\n\t/a/b.go:7 +0x1d\n\ngoroutine 2 [chan receive]:\nmain.g()\n\t/a/c.go:9 +0x1\n")))
 }
