@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
-	"unsafe"
 
 	"github.com/vial-go/vial/gateway"
 )
@@ -151,10 +150,13 @@ func streamed(r *Response, seq iter.Seq[[]byte]) *Response {
 	return r
 }
 
+// stringChunks yields each string as a writable copy (see withTextBytes).
 func stringChunks(seq iter.Seq[string]) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
+		more := true
 		for s := range seq {
-			if !yield(unsafe.Slice(unsafe.StringData(s), len(s))) {
+			withTextBytes(s, func(p []byte) { more = yield(p) })
+			if !more {
 				return
 			}
 		}

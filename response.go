@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/vial-go/vial/gateway"
 )
@@ -329,13 +329,38 @@ func (r *Response) byteLen() int {
 	return len(r.data)
 }
 
-func (r *Response) bytes() []byte {
+// withBytes calls fn with the body's bytes: a text body's as a writable
+// copy (see withTextBytes).
+func (r *Response) withBytes(fn func([]byte)) {
 	if r.kind == kindText {
-		// The server only reads the chunk, so the string's bytes need no copy.
-		return unsafe.Slice(unsafe.StringData(r.text), len(r.text))
+		withTextBytes(r.text, fn)
+		return
 	}
-	return r.data
+	fn(r.data)
 }
+
+// A string's bytes may be read-only memory (a literal's are), where a write
+// faults beyond any recover and the process dies. The gateway lets a server
+// or a middleware edit a chunk in place, so a text body never goes out as
+// the string itself: withTextBytes hands fn a copy, in a pooled buffer that
+// is reused once fn returns (the server keeps no chunk past it).
+func withTextBytes(s string, fn func([]byte)) {
+	if len(s) > maxPooledText {
+		fn([]byte(s))
+		return
+	}
+	bp := textBuffers.Get().(*[]byte)
+	b := append((*bp)[:0], s...)
+	fn(b)
+	*bp = b[:0]
+	textBuffers.Put(bp)
+}
+
+// maxPooledText is the longest text body copied into a pooled buffer; a
+// longer one is copied into a buffer of its own.
+const maxPooledText = 64 << 10
+
+var textBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 func (r *Response) runOnClose() {
 	if r.rare == nil {
@@ -352,20 +377,24 @@ func (r *Response) runOnClose() {
 type memoryBody Response
 
 func (b *memoryBody) Chunks(yield func([]byte) bool) {
-	if p := (*Response)(b).bytes(); len(p) > 0 {
-		yield(p)
-	}
+	(*Response)(b).withBytes(func(p []byte) {
+		if len(p) > 0 {
+			yield(p)
+		}
+	})
 }
 
 func (b *memoryBody) Len() int { return (*Response)(b).byteLen() }
 
-func (b *memoryBody) WriteTo(w io.Writer) (int64, error) {
-	p := (*Response)(b).bytes()
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, err := w.Write(p)
-	return int64(n), err
+func (b *memoryBody) WriteTo(w io.Writer) (n int64, err error) {
+	(*Response)(b).withBytes(func(p []byte) {
+		if len(p) > 0 {
+			var m int
+			m, err = w.Write(p)
+			n = int64(m)
+		}
+	})
+	return n, err
 }
 
 func (b *memoryBody) Close() error {
