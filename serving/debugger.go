@@ -19,22 +19,32 @@ import (
 
 // DebuggedApplication wraps app so that a panic answers with the debugger
 // page (HTML, or text when the client does not accept HTML) instead of a
-// bare 500, for loopback clients, or any client when allowRemote is set. It
-// is NewDebugger(app, DebuggerOptions{AllowRemote: allowRemote}).
+// bare 500, for local clients (see [DebuggerOptions.AllowRemote]), or
+// any client when allowRemote is set. It is NewDebugger(app,
+// DebuggerOptions{AllowRemote: allowRemote}).
 func DebuggedApplication(app gateway.Application, allowRemote bool) gateway.Application {
 	return NewDebugger(app, DebuggerOptions{AllowRemote: allowRemote})
 }
 
 // DebuggerOptions configures a [Debugger].
 type DebuggerOptions struct {
-	// AllowRemote shows the page to every client. By default only a client
-	// whose REMOTE_ADDR is a loopback address (127.0.0.0/8, ::1) sees it;
-	// the others get a plain "500 Internal Server Error". Behind a reverse
-	// proxy REMOTE_ADDR is the proxy's address, so every client looks local
-	// when the proxy runs on the same host: do not expose a debugging
-	// server that way (or put gateway/middleware.ProxyFix in front of it, so
-	// that REMOTE_ADDR is the client's again).
+	// AllowRemote shows the page to every client. By default only a local
+	// client sees it; the others get a plain "500 Internal Server
+	// Error". A client is local when its REMOTE_ADDR is a loopback
+	// address (127.0.0.0/8, ::1) and, should the request carry
+	// X-Forwarded-For, Forwarded or X-Real-IP, every client address those
+	// name is loopback too: a reverse proxy on the same host connects
+	// from a loopback address whoever its client is, and names the client
+	// in those headers. (Anyone can send them, but they can only hide the
+	// page, never show it.)
 	AllowRemote bool
+
+	// TrustLocalProxy makes a request from a loopback address local
+	// whatever its forwarding headers say: for a proxy on this host whose
+	// clients may all see the page, such as a development front end
+	// reached from a container's network. It exposes the page to
+	// everyone the proxy serves.
+	TrustLocalProxy bool
 
 	// ContextLines is how many source lines are shown on each side of a
 	// frame's line: 2 if zero (five lines in all), none if negative.
@@ -176,15 +186,15 @@ func (x *debugExchange) handle(v any, stack []byte) gateway.Body {
 	}
 	rep := newPanicReport(v, stack)
 	env := x.env
-	local := x.d.opts.AllowRemote || isLoopback(env.RemoteAddr)
+	refusal := x.d.refusal(env)
 	switch {
 	case x.committed:
 		x.logf("vial debugger: %s %s: %s (the response had started: the connection is aborted)\n%s",
 			env.Method, requestTarget(env), rep.headline(), rep.raw)
 		panic(http.ErrAbortHandler)
-	case !local:
-		x.logf("vial debugger: %s %s: %s (no page: client %s is not a loopback address)\n%s",
-			env.Method, requestTarget(env), rep.headline(), env.RemoteAddr, rep.raw)
+	case refusal != "":
+		x.logf("vial debugger: %s %s: %s (no page: %s)\n%s",
+			env.Method, requestTarget(env), rep.headline(), refusal, rep.raw)
 		x.start(gateway.StatusLine(http.StatusInternalServerError), gateway.Headers{
 			{Name: "Content-Type", Value: "text/plain; charset=utf-8"},
 			{Name: "Content-Length", Value: fmt.Sprint(len(plainInternalError))},

@@ -47,10 +47,14 @@ type Options struct {
 	ExcludePatterns []string
 
 	// UseDebugger answers panics with a page showing the error and the
-	// stack, with source lines. Only loopback clients get it unless
-	// DebuggerAllowRemote is set; others get a plain 500.
-	UseDebugger         bool
-	DebuggerAllowRemote bool
+	// stack, with source lines. Only local clients get it unless
+	// DebuggerAllowRemote is set; others get a plain 500. A client is
+	// local when it connects from a loopback address and, if a proxy on
+	// this host forwarded its request, the proxy names a loopback client
+	// too, unless DebuggerTrustLocalProxy is set (see [DebuggerOptions]).
+	UseDebugger             bool
+	DebuggerAllowRemote     bool
+	DebuggerTrustLocalProxy bool
 
 	// AccessLog receives one record per request; nil means werkzeug's
 	// line format on Output, coloured by status class when Output is a

@@ -78,6 +78,8 @@ type Server struct {
 	sem     chan struct{}
 	waiting atomic.Int32
 
+	proxyWarned atomic.Bool // the warning of a request through a proxy is out
+
 	tlsConfig   *tls.Config
 	cert        *x509.Certificate
 	fingerprint string
@@ -104,8 +106,11 @@ type Server struct {
 //     or on AccessLog when one is given).
 //   - SingleThreaded lets one request run at a time, in arrival order, and
 //     tells the application so (gateway.multithread false).
-//   - UseDebugger serves DebuggedApplication(app, DebuggerAllowRemote): the
-//     debugger recovers the panics of ServeGateway and of the Body itself.
+//   - UseDebugger serves a [Debugger] with DebuggerAllowRemote and
+//     DebuggerTrustLocalProxy: it recovers the panics of ServeGateway and
+//     of the Body itself. The first request from a loopback address that
+//     carries X-Forwarded-For, Forwarded or X-Real-IP (a proxy on this
+//     host) makes the server print a warning saying who sees the page.
 //   - PassthroughErrors sets the bridge's PropagatePanics: a panic that the
 //     debugger (if any) did not handle is not answered with a 500 but
 //     re-panicked, after the Body is closed, out of the request handler. An
@@ -162,7 +167,10 @@ func serverListener(host string, port int) (net.Listener, error) {
 // request handler factory, which sees all of that.
 func (s *Server) initHandler() error {
 	if s.opts.UseDebugger {
-		s.served = DebuggedApplication(s.served, s.opts.DebuggerAllowRemote)
+		s.served = NewDebugger(s.served, DebuggerOptions{
+			AllowRemote:     s.opts.DebuggerAllowRemote,
+			TrustLocalProxy: s.opts.DebuggerTrustLocalProxy,
+		})
 	}
 	s.bridge = &gateway.HTTPHandler{
 		App:             s.served,
@@ -301,6 +309,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		defer func() { <-s.sem }()
 	}
+	s.warnProxy(r)
 	if r.Close && r.ProtoMajor == 1 && r.ProtoMinor == 0 {
 		// HTTP/1.0 without keep-alive: net/http closes the connection
 		// after the response and leaves the header implicit; say it, as
