@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/internal/ratelog"
 )
 
 // This file is the debugger: werkzeug's DebuggedApplication without its
@@ -73,7 +74,11 @@ type DebuggerOptions struct {
 //     panics with [net/http.ErrAbortHandler], so the server aborts the
 //     connection instead of passing a truncated response off as complete.
 //
-// Either way the error and its stack are written to gateway.errors. A panic
+// Either way the error is written to gateway.errors, with its stack the
+// first time its site (file:line) panics in a minute, as one line for the
+// repeats in that minute, whose count is logged when it ends (see
+// internal/ratelog): a hot panicking route does not fill the log with
+// stacks. A panic
 // with [net/http.ErrAbortHandler] itself is the application asking for the
 // connection to be dropped: it passes through untouched.
 //
@@ -93,6 +98,12 @@ type DebuggerOptions struct {
 type Debugger struct {
 	app  gateway.Application
 	opts DebuggerOptions
+
+	limit *ratelog.Limiter // of the panics' log entries, by site
+	// summaryTo is where the count of a site's repeats goes when its
+	// window ends: the gateway.errors of the latest panic, the server's
+	// log in every server of this module.
+	summaryTo atomic.Pointer[io.Writer]
 }
 
 // NewDebugger returns a Debugger serving app.
@@ -100,7 +111,9 @@ func NewDebugger(app gateway.Application, opts DebuggerOptions) *Debugger {
 	if opts.ContextLines == 0 {
 		opts.ContextLines = 2
 	}
-	return &Debugger{app: app, opts: opts}
+	d := &Debugger{app: app, opts: opts}
+	d.limit = ratelog.New(d.logRepeats, ratelog.Options{})
+	return d
 }
 
 // ServeGateway serves the request through the application, catching its
@@ -189,12 +202,10 @@ func (x *debugExchange) handle(v any, stack []byte) gateway.Body {
 	refusal := x.d.refusal(env)
 	switch {
 	case x.committed:
-		x.logf("vial debugger: %s %s: %s (the response had started: the connection is aborted)\n%s",
-			env.Method, requestTarget(env), rep.headline(), rep.raw)
+		x.logPanic(rep, " (the response had started: the connection is aborted)")
 		panic(http.ErrAbortHandler)
 	case refusal != "":
-		x.logf("vial debugger: %s %s: %s (no page: %s)\n%s",
-			env.Method, requestTarget(env), rep.headline(), refusal, rep.raw)
+		x.logPanic(rep, " (no page: "+refusal+")")
 		x.start(gateway.StatusLine(http.StatusInternalServerError), gateway.Headers{
 			{Name: "Content-Type", Value: "text/plain; charset=utf-8"},
 			{Name: "Content-Length", Value: fmt.Sprint(len(plainInternalError))},
@@ -202,7 +213,7 @@ func (x *debugExchange) handle(v any, stack []byte) gateway.Body {
 		}, rep.err)
 		return gateway.Bytes([]byte(plainInternalError))
 	}
-	x.logf("vial debugger: %s %s: %s\n%s", env.Method, requestTarget(env), rep.headline(), rep.raw)
+	x.logPanic(rep, "")
 	html := wantsHTML(headerValue(env, "Accept"))
 	page, ctype := renderPage(rep, env, x.d.opts.ContextLines, html)
 	x.start(gateway.StatusLine(http.StatusInternalServerError), gateway.Headers{
@@ -219,18 +230,49 @@ func (x *debugExchange) handle(v any, stack []byte) gateway.Body {
 
 const plainInternalError = "Internal Server Error\n"
 
+// logPanic writes the panic and what became of the response (detail) to
+// gateway.errors, with its stack the first time its site panics in a
+// window of the Debugger's limiter, as one line for the repeats (their
+// count comes when the window ends).
+func (x *debugExchange) logPanic(rep *panicReport, detail string) {
+	site := ratelog.Site(rep.raw)
+	if site == "" {
+		site = rep.headline()
+	}
+	errs := x.errors()
+	x.d.summaryTo.Store(&errs)
+	head := fmt.Sprintf("vial debugger: %s %s: %s%s", x.env.Method, requestTarget(x.env), rep.headline(), detail)
+	switch x.d.limit.Note(site) {
+	case ratelog.Full:
+		x.logf("%s\n%s", head, rep.raw)
+	case ratelog.Brief:
+		x.logf("%s (again at %s: %s)", head, site, x.d.limit.BriefNote())
+	}
+}
+
+// logRepeats writes the count of a panic site's repeats when its window
+// ends.
+func (d *Debugger) logRepeats(s ratelog.Summary) {
+	if w := d.summaryTo.Load(); w != nil {
+		io.WriteString(*w, "vial debugger: the panic at "+s.Site+" "+s.String()+"\n")
+	}
+}
+
 // logf writes one entry to gateway.errors (stderr when the environ has
 // none).
 func (x *debugExchange) logf(format string, args ...any) {
-	w := x.env.Errors
-	if w == nil {
-		w = os.Stderr
-	}
 	msg := fmt.Sprintf(format, args...)
 	if len(msg) == 0 || msg[len(msg)-1] != '\n' {
 		msg += "\n"
 	}
-	io.WriteString(w, msg)
+	io.WriteString(x.errors(), msg)
+}
+
+func (x *debugExchange) errors() io.Writer {
+	if x.env.Errors == nil {
+		return os.Stderr
+	}
+	return x.env.Errors
 }
 
 func requestTarget(env *gateway.Environ) string {

@@ -23,7 +23,7 @@ package serving
 //	banner.go           the startup banner and the URLs it lists
 //	accesslog.go        the access log and its slog handler
 //	tls.go              TLS: the server's certificate, ad-hoc ones, MakeDevCert
-//	debugger.go         the debugger's wrapper of the application
+//	debugger.go         the debugger's wrapper of the application, its log of panics
 //	debugger_proxy.go   who sees the page behind a proxy on this host; the warning
 //	debugger_stack.go   the panic's stack, parsed and its frames classified
 //	debugger_page.go    the debugger's page (debugger.html) and its text form
