@@ -72,7 +72,9 @@ func (a *App) absoluteRedirect(r *Request, err error) error {
 	if strings.HasPrefix(loc, "/") {
 		loc = r.HostURL() + (&url.URL{Path: r.ScriptRoot + loc}).EscapedPath()
 		if q := r.Environ.QueryString; q != "" {
-			loc += "?" + q
+			// The raw query may hold what a Location must not (a request
+			// built in code, CGI's QUERY_STRING): a NUL, a line break.
+			loc += "?" + iriToURI(q)
 		}
 	}
 	redirect := *he

@@ -467,13 +467,16 @@ func jsonResponse(r *Response, v any) *Response {
 
 // Redirect returns a response that redirects the client to location, with
 // status 302 unless a code is given (301, 303, 307, 308 …), and a short HTML
-// page with the link, as werkzeug's redirect does.
+// page with the link, as werkzeug's redirect does. What a URI may not hold
+// (control bytes, spaces, non-ASCII characters) is percent-encoded in the
+// Location, as werkzeug's iri_to_uri encodes it.
 func Redirect(location string, code ...int) *Response {
 	r := newResponse()
 	r.StatusCode = http.StatusFound
 	if len(code) > 0 {
 		r.StatusCode = code[0]
 	}
+	location = iriToURI(location)
 	r.Header = append(r.Header,
 		gateway.Header{Name: "Content-Type", Value: "text/html; charset=utf-8"},
 		gateway.Header{Name: "Location", Value: location})

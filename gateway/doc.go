@@ -74,8 +74,8 @@
 //   - start_response rule 1: the status is "NNN Reason". Headers are an
 //     ordered list of name and value; repeated names (Set-Cookie) are kept,
 //     in order.
-//   - start_response rule 2: header names are tokens, values hold no CR, LF
-//     or NUL, the application sends no hop-by-hop header (Connection,
+//   - start_response rule 2: header names are tokens, values hold no control
+//     character but HTAB (RFC 9110: no CR, LF or NUL above all), the application sends no hop-by-hop header (Connection,
 //     Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*) and no
 //     Status header. A server refuses what would corrupt the wire: a clear
 //     error and a 500, never a malformed response.

@@ -48,16 +48,16 @@ type Rule string
 
 // Rules a server enforces on start, worded as the package doc words them.
 const (
-	RuleStatus     Rule = `start_response rule 1: status is "NNN Reason"`
-	RuleHeaderName Rule = "start_response rule 2: header names must be tokens"
-	RuleHeaderCRLF Rule = "start_response rule 2: header values must hold no CR or LF"
-	RuleHopByHop   Rule = "start_response rule 2: the application must not send hop-by-hop headers"
-	RuleStatusHdr  Rule = "start_response rule 2: the status goes in status, not in a Status header"
-	RuleLength     Rule = "start_response rule 4: Content-Length must be a non-negative integer"
+	RuleStatus        Rule = `start_response rule 1: status is "NNN Reason"`
+	RuleHeaderName    Rule = "start_response rule 2: header names must be tokens"
+	RuleHeaderControl Rule = "start_response rule 2: header values hold no control character but HTAB"
+	RuleHopByHop      Rule = "start_response rule 2: the application must not send hop-by-hop headers"
+	RuleStatusHdr     Rule = "start_response rule 2: the status goes in status, not in a Status header"
+	RuleLength        Rule = "start_response rule 4: Content-Length must be a non-negative integer"
 )
 
 // CheckResponse checks a status and headers against the rules every server
-// enforces: a well-formed status, token header names, no CR, LF or NUL in
+// enforces: a well-formed status, token header names, no control byte but HTAB in
 // values, no hop-by-hop headers, no Status header, a numeric Content-Length.
 // It returns the status code and the declared Content-Length (-1 if none),
 // or a *[HeaderError] naming the broken rule.
@@ -71,8 +71,8 @@ func CheckResponse(status string, headers Headers) (code int, contentLength int6
 		if isLength := h.Name == "Content-Length"; isLength || commonField(h.Name) {
 			// A token, neither hop-by-hop nor Status: only the value can
 			// be wrong.
-			if hasCRLFOrNUL(h.Value) {
-				return 0, -1, &HeaderError{Rule: RuleHeaderCRLF, Name: h.Name, Value: h.Value}
+			if hasControl(h.Value) {
+				return 0, -1, &HeaderError{Rule: RuleHeaderControl, Name: h.Name, Value: h.Value}
 			}
 			if isLength {
 				if contentLength, err = checkLength(h, contentLength); err != nil {
@@ -84,8 +84,8 @@ func CheckResponse(status string, headers Headers) (code int, contentLength int6
 		if !httpsyntax.IsToken(h.Name) {
 			return 0, -1, &HeaderError{Rule: RuleHeaderName, Name: h.Name, Value: h.Value}
 		}
-		if hasCRLFOrNUL(h.Value) {
-			return 0, -1, &HeaderError{Rule: RuleHeaderCRLF, Name: h.Name, Value: h.Value}
+		if hasControl(h.Value) {
+			return 0, -1, &HeaderError{Rule: RuleHeaderControl, Name: h.Name, Value: h.Value}
 		}
 		if IsHopByHop(h.Name) {
 			return 0, -1, &HeaderError{Rule: RuleHopByHop, Name: h.Name, Value: h.Value}
@@ -182,24 +182,28 @@ func commonField(name string) bool {
 	return false
 }
 
-// hasCRLFOrNUL reports whether a header value holds a byte that could end
-// the header line early.
-func hasCRLFOrNUL(v string) bool {
-	// Eight bytes at a time, while none is a control character (below
-	// 0x20): the test (x - 0x20…) &^ x & 0x80… is non-zero exactly when
-	// some byte of x is. The first word that has one (CR, LF, NUL, or a
-	// harmless tab) is looked at byte by byte from there on.
+// hasControl reports whether a header value holds a control byte other
+// than HTAB, which RFC 9110 does not allow in a field value: CR, LF and
+// NUL, which could end the header line early, and the others, which
+// clients read in ways of their own.
+func hasControl(v string) bool {
+	// Eight bytes at a time, while none is a control character: the test
+	// (x - 0x20…) &^ x & 0x80… is non-zero exactly when some byte of x is
+	// below 0x20, and the same test on x ^ 0x7f… when some byte is DEL.
+	// The first word that has one (perhaps a harmless tab) is looked at
+	// byte by byte from there on.
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
 		w := v[i : i+8] // of known length: no bounds checks below
 		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if (x-0x2020202020202020)&^x&0x8080808080808080 != 0 {
+		d := x ^ 0x7f7f7f7f7f7f7f7f
+		if ((x-0x2020202020202020)&^x|(d-0x0101010101010101)&^d)&0x8080808080808080 != 0 {
 			break
 		}
 	}
 	for ; i < len(v); i++ {
-		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
 			return true
 		}
 	}

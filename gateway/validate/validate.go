@@ -56,7 +56,7 @@ const (
 const RuleAfterClose gateway.Rule = "Body rule 2: Close ends the response: nothing is used after it"
 
 // Rules [Wrap] checks on the application's side, beyond those of
-// [gateway.CheckResponse] (RuleStatus, RuleHeaderName, RuleHeaderCRLF, RuleHopByHop,
+// [gateway.CheckResponse] (RuleStatus, RuleHeaderName, RuleHeaderControl, RuleHopByHop,
 // RuleStatusHdr, RuleLength), which it reports under their own names.
 const (
 	RuleNilBody      gateway.Rule = "Application: ServeGateway returns a non-nil Body"
@@ -82,7 +82,7 @@ type Violation struct {
 
 // Error names the side, the rule and the offending value, as in
 //
-//	Wrap: application broke start_response rule 2: header values must hold no CR or LF: header "X-A": "a\r\nb"
+//	Wrap: application broke start_response rule 2: header values hold no control character but HTAB: header "X-A": "a\r\nb"
 func (v *Violation) Error() string {
 	return "validate: " + string(v.Side) + " broke " + string(v.Rule) + ": " + v.Detail
 }

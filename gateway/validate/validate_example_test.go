@@ -33,7 +33,7 @@ func ExampleWrap() {
 	fmt.Println(first)
 	// Output:
 	// 500
-	// gateway: GET /: validate: application broke start_response rule 2: header values must hold no CR or LF: header "X-Note": "line1\r\nline2"
+	// gateway: GET /: validate: application broke start_response rule 2: header values hold no control character but HTAB: header "X-Note": "line1\r\nline2"
 }
 
 // ValidateWith reports violations instead of panicking, and lets the

@@ -163,7 +163,7 @@ func TestValidateApplicationRules(t *testing.T) {
 		{"CR LF in a value", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("X-A", "a\r\nb"))
 			return gateway.NoBody
-		}, gateway.RuleHeaderCRLF, `header "X-A": "a\r\nb"`, nil},
+		}, gateway.RuleHeaderControl, `header "X-A": "a\r\nb"`, nil},
 		{"hop-by-hop header", func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 			start("200 OK", vHeaders("Connection", "close"))
 			return gateway.NoBody
@@ -279,7 +279,7 @@ func TestValidateErrorMessage(t *testing.T) {
 	var s vServer
 	viol := s.serve(validate.Wrap(app), vEnv())
 	require.NotNil(t, viol)
-	assert.Equal(t, `validate: application broke start_response rule 2: header values must hold no CR or LF: header "X-A": "a\r\nb"`, viol.Error())
+	assert.Equal(t, `validate: application broke start_response rule 2: header values hold no control character but HTAB: header "X-A": "a\r\nb"`, viol.Error())
 	var he *gateway.HeaderError
 	require.ErrorAs(t, viol, &he)
 	assert.Equal(t, "X-A", he.Name)
