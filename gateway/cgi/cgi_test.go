@@ -476,7 +476,7 @@ func TestCGIRefusesBadResponse(t *testing.T) {
 		headers gateway.Headers
 		rule    gateway.Rule
 	}{
-		{"crlf in value", "200 OK", gateway.Headers{{Name: "X-Split", Value: "a\r\nInjected: yes"}}, gateway.RuleHeaderCRLF},
+		{"crlf in value", "200 OK", gateway.Headers{{Name: "X-Split", Value: "a\r\nInjected: yes"}}, gateway.RuleHeaderControl},
 		{"bad name", "200 OK", gateway.Headers{{Name: "Bad Name", Value: "x"}}, gateway.RuleHeaderName},
 		{"hop-by-hop", "200 OK", gateway.Headers{{Name: "Connection", Value: "close"}}, gateway.RuleHopByHop},
 		{"status header", "200 OK", gateway.Headers{{Name: "Status", Value: "302 Found"}}, gateway.RuleStatusHdr},
@@ -1217,7 +1217,7 @@ func TestCGIUnderLighttpd(t *testing.T) {
 		assert.Equal(t, "Internal Server Error\n", body)
 		assert.Empty(t, resp.Header.Get("Injected"))
 		assert.Empty(t, resp.Header.Get("X-Split"))
-		assert.Contains(t, srv.logs(), gateway.RuleHeaderCRLF)
+		assert.Contains(t, srv.logs(), gateway.RuleHeaderControl)
 	})
 
 	t.Run("client leaving closes the body", func(t *testing.T) {
