@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/internal/ratelog"
 )
 
 // A View handles the requests of one endpoint. What it returns becomes the
@@ -63,6 +64,7 @@ type App struct {
 	gotFirst  atomic.Bool // before-first-request functions have run
 	firstLock sync.Mutex
 	handler   gateway.HTTPHandler
+	panicLog  *ratelog.Limiter // of the panics logException logs, by site
 }
 
 // New returns an App named name (Flask(__name__)).
@@ -75,6 +77,7 @@ func New(name string) *App {
 		codeHandlers:  map[int]ErrorHandlerFunc{},
 	}
 	a.handler.App = a
+	a.panicLog = ratelog.New(a.logPanicRepeats, ratelog.Options{})
 	return a
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/internal/ratelog"
 )
 
 // This file is the request pipeline, Flask's wsgi_app and
@@ -305,12 +306,28 @@ func (a *App) HandleException(r *Request, err error) *Response {
 	return resp
 }
 
+// logException logs an error the App answered with a 500, as Flask's
+// log_exception does.
+//
+// A panic's stack is logged the first time its site panics within a
+// minute; the repeats are logged without it, with their count at the end of
+// the minute, so that a hot panicking route cannot fill a disk.
 func (a *App) logException(r *Request, err error) {
 	attrs := []any{"method", r.Method, "path", r.Path, "error", err}
 	if pe, ok := errors.AsType[*PanicError](err); ok {
-		attrs = append(attrs, "stack", string(pe.Stack))
+		site := ratelog.Site(pe.Stack)
+		if a.panicLog.Note(site) == ratelog.Full {
+			attrs = append(attrs, "stack", string(pe.Stack))
+		} else {
+			attrs = append(attrs, "again_at", site, "stack", a.panicLog.BriefNote())
+		}
 	}
 	a.logger().Error("Exception on "+r.Path+" ["+r.Method+"]", attrs...)
+}
+
+// logPanicRepeats logs how often a panic site repeated in its minute.
+func (a *App) logPanicRepeats(s ratelog.Summary) {
+	a.logger().Error("Exception repeated", "site", s.Site, "count", s.Repeats, "summary", s.String())
 }
 
 // FinalizeRequest turns a view's (or handler's) value into the response
