@@ -316,10 +316,13 @@ func (a *App) logException(r *Request, err error) {
 	attrs := []any{"method", r.Method, "path", r.Path, "error", err}
 	if pe, ok := errors.AsType[*PanicError](err); ok {
 		site := ratelog.Site(pe.Stack)
+		if site == "" {
+			site = fmt.Sprint(pe.Value)
+		}
 		if a.panicLog.Note(site) == ratelog.Full {
 			attrs = append(attrs, "stack", string(pe.Stack))
 		} else {
-			attrs = append(attrs, "again_at", site, "stack", a.panicLog.BriefNote())
+			attrs = append(attrs, "again_at", site, "stack_note", a.panicLog.BriefNote())
 		}
 	}
 	a.logger().Error("Exception on "+r.Path+" ["+r.Method+"]", attrs...)
