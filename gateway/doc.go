@@ -74,10 +74,11 @@
 //   - start_response rule 1: the status is "NNN Reason". Headers are an
 //     ordered list of name and value; repeated names (Set-Cookie) are kept,
 //     in order.
-//   - start_response rule 2: header names are tokens, values hold no control
-//     character but HTAB (RFC 9110: no CR, LF or NUL above all), the application sends no hop-by-hop header (Connection,
-//     Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*) and no
-//     Status header. A server refuses what would corrupt the wire: a clear
+//   - start_response rule 2: header names are tokens, values hold no
+//     control character but HTAB (RFC 9110: no CR, LF or NUL above all),
+//     the application sends no hop-by-hop header (Connection, Keep-Alive,
+//     TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*) and no Status
+//     header. A server refuses what would corrupt the wire: a clear
 //     error and a 500, never a malformed response.
 //   - start_response rule 3: headers go out lazily, with the first non-empty
 //     chunk or write (even an empty write, as PEP 3333 has it), or at the

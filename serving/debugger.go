@@ -85,9 +85,9 @@ type DebuggerOptions struct {
 // The stack shown is the one the panic value carries when it is an error
 // with a *[gateway.PanicError] in its chain (vial's PanicError, recorded
 // where vial or a server recovered the panic), or a StackTrace() []byte
-// method, in the format of runtime/debug.Stack; otherwise it is captured where the Debugger recovers, which
-// still holds the panicking frames. The frames of the recovery itself are
-// dropped. Frames in the application's own code (the main module, test
+// method, in the format of runtime/debug.Stack; otherwise it is captured
+// where the Debugger recovers, which still holds the panicking frames. The
+// frames of the recovery itself are dropped. Frames in the application's own code (the main module, test
 // files) are shown with their source; frames of the Go runtime and standard
 // library, of vial and of other modules are folded away.
 //

@@ -82,7 +82,8 @@ type Violation struct {
 
 // Error names the side, the rule and the offending value, as in
 //
-//	Wrap: application broke start_response rule 2: header values hold no control character but HTAB: header "X-A": "a\r\nb"
+//	validate: application broke start_response rule 2: header values hold no control character but HTAB:
+//	header "X-A": "a\r\nb"
 func (v *Violation) Error() string {
 	return "validate: " + string(v.Side) + " broke " + string(v.Rule) + ": " + v.Detail
 }
