@@ -40,14 +40,16 @@ var fzRuleSeeds = []string{
 
 // fzCandidates are the values FuzzRuleBuildMatch gives every variable, in
 // turn, after the fuzzed one: at least one suits each built-in converter.
-var fzCandidates = []string{"1", "abc", "1.5", "123e4567-e89b-12d3-a456-426614174000", "about", "0042", "-3", "fr", "a b"}
+var fzCandidates = []string{"1", "abc", "1.5", "123e4567-e89b-12d3-a456-426614174000", "about", "0042", "-3", "fr", "a b", "ABC"}
 
 // FuzzRuleBuildMatch adds a fuzzed rule to a map. Add either panics, with
 // a string naming the rule, or accepts it; a rule not starting with "/" is
 // refused. For a rule accepted, every URL that Build makes (giving all the
 // variables one value, the fuzzed one or a candidate) must match the rule
 // back, once percent-decoded as PATH_INFO is, with view arguments that
-// build the same URL again. One documented exception: a variable that may
+// are the values given (as text, or the number or UUID the text names)
+// and build the same URL again (only the latter for a rule that can read
+// a URL another way, see fzAmbiguous). One documented exception: a variable that may
 // be empty (string(minlength=0)) next to a "/" builds a path with "//",
 // which Match redirects (308) to the path with the slashes merged, as
 // werkzeug's merge_slashes does.
@@ -94,11 +96,54 @@ func FuzzRuleBuildMatch(f *testing.F) {
 			require.NoError(t, err, "rule %q, values %q: Build made %q, Match(%q) failed", rule, values, u, path)
 			require.Same(t, r, got)
 			require.Len(t, args, len(names))
+			for _, n := range names {
+				if !fzAmbiguous(rule) {
+					fzSameValue(t, cand, args[n], "rule %q: %s=%q built %q", rule, n, cand, u)
+				}
+			}
 			again, err := m.Build("e", args, "")
 			require.NoError(t, err, "rule %q: building from the matched %v", rule, args)
 			require.Equal(t, u, again, "rule %q: the matched %v build another URL", rule, args)
 		}
 	})
+}
+
+// fzAmbiguous reports whether a rule's URLs may be read back with other
+// values than they were built with: two variables in one segment
+// ("/<a>.<b>": "/1.5.1.5" is a="1.5.1", b="5" as well), or a path variable
+// with another one. The URL built again from what is matched must still be
+// the same.
+func fzAmbiguous(rule string) bool {
+	for _, seg := range strings.Split(rule, "/") {
+		if strings.Count(seg, "<") > 1 {
+			return true
+		}
+	}
+	return strings.Contains(rule, "<path") && strings.Count(rule, "<") > 1
+}
+
+// fzSameValue checks that a view argument is the value given to Build as
+// text: the text itself, or its number or UUID.
+func fzSameValue(t *testing.T, given string, got any, msgAndArgs ...any) {
+	t.Helper()
+	switch v := got.(type) {
+	case string:
+		require.Equal(t, given, v, msgAndArgs...)
+	case int:
+		n, err := strconv.Atoi(given)
+		require.NoError(t, err, msgAndArgs...)
+		require.Equal(t, n, v, msgAndArgs...)
+	case float64:
+		x, err := strconv.ParseFloat(given, 64)
+		require.NoError(t, err, msgAndArgs...)
+		require.Equal(t, x, v, msgAndArgs...)
+	case UUID:
+		u, err := ParseUUID(given)
+		require.NoError(t, err, msgAndArgs...)
+		require.Equal(t, u, v, msgAndArgs...)
+	default:
+		t.Fatalf("a view argument of type %T", got)
+	}
 }
 
 // mergeSlashesRef replaces every run of slashes by one.
@@ -160,8 +205,9 @@ func fzParseArgs(t *testing.T, args string) (ConverterArgs, bool) {
 // FuzzConverterArgs parses fuzzed converter arguments, `<probe(…):v>`, the
 // way a rule does. What the parser accepts has keyword names that are
 // identifiers, and written back in canonical rule syntax (values quoted
-// where needed, keywords sorted) it parses to the same arguments: the
-// parser loses and invents nothing.
+// where needed, keywords sorted) it parses to the same arguments. And the
+// other way, any list of values written in that syntax parses to that
+// list: the parser loses and invents nothing.
 func FuzzConverterArgs(f *testing.F) {
 	// The cases of TestParseConverterArgs.
 	for _, s := range []string{
@@ -173,6 +219,31 @@ func FuzzConverterArgs(f *testing.F) {
 	}
 	ident := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	f.Fuzz(func(t *testing.T, s string) {
+		// s as a list of arguments, "name=value" a keyword: written in
+		// rule syntax they parse to exactly that list.
+		var want ConverterArgs
+		for _, part := range strings.Split(s, ",") {
+			if strings.Contains(part, "'") && strings.Contains(part, `"`) {
+				continue // no quote can hold it
+			}
+			if k, v, isKw := strings.Cut(part, "="); isKw && ident.MatchString(k) {
+				if _, dup := want.Keyword[k]; !dup && !strings.ContainsAny(v, `'"`) {
+					if want.Keyword == nil {
+						want.Keyword = map[string]string{}
+					}
+					want.Keyword[k] = v
+				}
+				continue
+			}
+			want.Positional = append(want.Positional, part)
+		}
+		if canon := fzFormatArgs(want); !strings.ContainsAny(canon, "\r\n") {
+			got, ok := fzParseArgs(t, canon)
+			require.True(t, ok, "%q", canon)
+			require.Equal(t, want.Positional, got.Positional, "%q", canon)
+			require.Equal(t, want.Keyword, got.Keyword, "%q", canon)
+		}
+
 		a, ok := fzParseArgs(t, s)
 		if !ok {
 			return

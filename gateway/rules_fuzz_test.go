@@ -197,6 +197,8 @@ func FuzzHeaders(f *testing.F) {
 	// From TestHeadersNamesIgnoreASCIICase: the same names in several cases.
 	f.Add([]byte{0, 0, 'a', 1, 3, 'b', 0, 1, 'c', 2, 2, 0, 0, 4, 'd', 1, 1, 'e'})
 	f.Add([]byte("\x00\x05x\x01\x06y\x02\x05\x00\x07z"))
+	// Two spellings of a name added, then Set: one field left, in place.
+	f.Add([]byte{0, 0, 1, 0, 6, 2, 0, 1, 3, 1, 2, 4})
 	names := []string{
 		"Content-Type", "content-type", "CONTENT-TYPE", "Set-Cookie", "set-cookie", "SET-COOKIE",
 		"X-Trace", "x-trace", "Vary", "vary", "X-Trac", "X-Traces",
