@@ -343,6 +343,7 @@ func FuzzURLFor(f *testing.F) {
 		f.Add(s, "posts", uint8(0))
 	}
 	f.Add("a/b", "q", uint8(1))
+	f.Add("a/b", "", uint8(0)) // a "/" in a segment: built, encoded, and not routed back (see below)
 	f.Add("42", "", uint8(2))
 	app := vial.New("fuzz")
 	view := func(r *vial.Request) any { return "ok" }
@@ -364,6 +365,14 @@ func FuzzURLFor(f *testing.F) {
 		if err != nil {
 			var be *vial.BuildError
 			require.True(t, errors.As(err, &be), "%T: %v", err, err)
+			return
+		}
+		if e.arg != "p" && strings.Contains(value, "/") {
+			// A deliberate difference from werkzeug (README): a "/" in a
+			// segment's value is encoded as %2F rather than left to split
+			// the segment, and routing, which sees the decoded path, does
+			// not take the URL back.
+			require.Contains(t, u, "%2F")
 			return
 		}
 		r, done := app.TestRequestContext("GET", u)

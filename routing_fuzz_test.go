@@ -60,6 +60,8 @@ func FuzzRuleBuildMatch(f *testing.F) {
 	f.Add("/<string(minlength=0):s>/x", "")
 	f.Add("/n/<int(min=1, max=9):x>", "7")
 	f.Add("/<string(length=2):c>", "éé")
+	f.Add("/<string(2):A>", " ") // "%20" is three characters, " " one: not built
+	f.Add("/user/<name>", "a/b")
 	f.Fuzz(func(t *testing.T, rule, value string) {
 		m := NewURLMap()
 		r := &Rule{Rule: rule, Endpoint: "e", StrictSlashes: true}
@@ -83,6 +85,12 @@ func FuzzRuleBuildMatch(f *testing.F) {
 				continue
 			}
 			require.NotContains(t, u, "?", "every value is a variable: no query string")
+			if strings.Contains(u, "%2F") {
+				// A "/" in a segment's value, encoded rather than left to
+				// split the segment: a deliberate difference from werkzeug
+				// (README), which routing does not take back.
+				continue
+			}
 			path, err := url.PathUnescape(u)
 			require.NoError(t, err, "Build made %q", u)
 			got, args, err := m.Match(path, "GET")

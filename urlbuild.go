@@ -237,6 +237,13 @@ func (r *Rule) build(values map[string]any) (string, error) {
 			return "", fmt.Errorf("value %v for %q: %w", val, v.name, err)
 		}
 		escaped[i] = s
+		// mux checks the value it is given, the encoded one, so an
+		// encoded value is checked here as routing will see it.
+		if !r.muxBuild || strings.IndexByte(s, '%') >= 0 {
+			if err := v.check(s); err != nil {
+				return "", err
+			}
+		}
 	}
 	path, built := "", false
 	if r.muxBuild {
@@ -252,12 +259,10 @@ func (r *Rule) build(values map[string]any) (string, error) {
 	}
 	if !built {
 		// What mux cannot do: static text that needs encoding, and a value
-		// whose encoded form outgrows a length-limited pattern. Routing sees
-		// decoded text, so check that.
+		// whose encoded form outgrows a length-limited pattern.
 		for i, v := range r.vars {
-			dec, err := url.PathUnescape(escaped[i])
-			if err != nil || !v.re.MatchString(dec) {
-				return "", fmt.Errorf("value %q for %q does not match the pattern %s", escaped[i], v.name, v.conv.Pattern())
+			if err := v.check(escaped[i]); err != nil {
+				return "", err
 			}
 		}
 		var b strings.Builder
@@ -271,6 +276,19 @@ func (r *Rule) build(values map[string]any) (string, error) {
 		path = b.String()
 	}
 	return path + r.query(values), nil
+}
+
+// check reports whether routing will take the encoded value s for v: its
+// decoded text must match v's pattern (a length-limited one would take " "
+// as "%20", three characters). An encoded "/" stays encoded: a segment's
+// value may hold one, which url_for encodes rather than split the segment
+// (a deliberate difference from werkzeug, which leaves it as "/").
+func (v ruleVar) check(s string) error {
+	dec, err := url.PathUnescape(strings.ReplaceAll(s, "%2F", "%252F"))
+	if err != nil || !v.re.MatchString(dec) {
+		return fmt.Errorf("value %q for %q does not match the pattern %s", s, v.name, v.conv.Pattern())
+	}
+	return nil
 }
 
 // query encodes the values r does not use: "?a=1&b=x", or "".
