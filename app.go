@@ -1,10 +1,12 @@
 package vial
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -45,7 +47,11 @@ type App struct {
 	// URLMap holds the URL rules; URLMap.Converters takes custom converters.
 	URLMap *URLMap
 	// Logger receives the errors the App handles (unhandled errors with
-	// their stack, failures in teardown). It defaults to slog.Default().
+	// their stack, failures in teardown), and is there for views and hooks
+	// to log to, Flask's app.logger. New sets it to a logger that writes to
+	// slog.Default() as it is when each record is logged, so that a
+	// slog.SetDefault made after New (an App made at package level) is
+	// followed. Set to nil, the App logs to slog.Default() all the same.
 	Logger *slog.Logger
 
 	viewFunctions map[string]View
@@ -75,6 +81,7 @@ func New(name string) *App {
 		URLMap:        NewURLMap(),
 		viewFunctions: map[string]View{},
 		codeHandlers:  map[int]ErrorHandlerFunc{},
+		Logger:        defaultLogger,
 	}
 	a.handler.App = a
 	a.panicLog = ratelog.New(a.logPanicRepeats, ratelog.Options{})
@@ -160,6 +167,39 @@ func (a *App) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
+
+// defaultLogger is the Logger New gives an App.
+var defaultLogger = slog.New(followDefault{})
+
+// followDefault is a slog.Handler that hands each call to the handler of
+// slog.Default() at the time of the call. A logger made with With or
+// WithGroup keeps the default handler of the time it was made.
+type followDefault struct{}
+
+// target is slog.Default()'s handler. When that is followDefault itself
+// (slog.SetDefault(app.Logger)), following it would recurse without end:
+// records then go to standard error as text.
+func (followDefault) target() slog.Handler {
+	h := slog.Default().Handler()
+	if _, self := h.(followDefault); self {
+		return stderrLog
+	}
+	return h
+}
+
+var stderrLog = slog.NewTextHandler(os.Stderr, nil)
+
+func (f followDefault) Enabled(ctx context.Context, level slog.Level) bool {
+	return f.target().Enabled(ctx, level)
+}
+
+func (f followDefault) Handle(ctx context.Context, rec slog.Record) error {
+	return f.target().Handle(ctx, rec)
+}
+
+func (f followDefault) WithAttrs(attrs []slog.Attr) slog.Handler { return f.target().WithAttrs(attrs) }
+
+func (f followDefault) WithGroup(name string) slog.Handler { return f.target().WithGroup(name) }
 
 // A RouteOption configures a URL rule at registration.
 type RouteOption func(*Rule)
