@@ -50,6 +50,12 @@ func Handler(app Application) http.Handler {
 //     the handler's choosing: no Content-Type is sniffed for a body that
 //     has none. A [Bytes] body goes out in one piece with its
 //     Content-Length, not chunked; other bodies are flushed chunk by chunk.
+//   - Behind a middleware that put fields in the ResponseWriter's header
+//     map, the application's headers are what a plain handler's
+//     w.Header().Set would be: a name the application sends replaces the
+//     map's fields of that name, its own repeated fields all go out in its
+//     order, Set-Cookie adds to the cookies already there, and the fields
+//     it does not send stay.
 //   - gateway.errors writes to ErrorLog, each Write one log entry.
 //   - For HEAD, the Body is iterated only until the application has called
 //     start and produced its first chunk, then closed; nothing is sent. A
@@ -196,20 +202,26 @@ func firstValue(h http.Header, canonicalName string) string {
 
 // WriteHeader puts the status and the headers in the ResponseWriter's
 // header map and writes the status code (net/http supplies the reason).
+// What the map held before (a middleware's fields) is to the application's
+// headers what it is to a plain handler's w.Header().Set: see
+// dropReplaced.
 func (x *exchange) WriteHeader(_ string, code int, headers Headers, length int64) {
 	hdr := x.w.Header()
-	haveType := false
-	// hdr.Add, with the values of the fields new to hdr sharing one
-	// backing array: one allocation for the whole response, not one for
-	// each field. Each slice is capped at its one value, so that appending
-	// to it later copies instead of overwriting its neighbour.
-	values := make([]string, len(headers))
 	// While hdr held nothing before this response, a name not among the
 	// first fields before it is new to it: no need to look it up. (The
 	// names are tokens, which have the same canonical form when they are
 	// the same but for ASCII case.) Past a few fields, the lookup is
 	// cheaper than the comparisons.
 	fresh := len(hdr) == 0
+	if !fresh {
+		dropReplaced(hdr, headers)
+	}
+	haveType := false
+	// hdr.Add, with the values of the fields new to hdr sharing one
+	// backing array: one allocation for the whole response, not one for
+	// each field. Each slice is capped at its one value, so that appending
+	// to it later copies instead of overwriting its neighbour.
+	values := make([]string, len(headers))
 	for i, f := range headers {
 		name := canonicalName(f.Name)
 		known := !fresh || i >= maxCompared ||
@@ -235,6 +247,20 @@ func (x *exchange) WriteHeader(_ string, code int, headers Headers, length int64
 		hdr.Set("Content-Length", strconv.FormatInt(length, 10))
 	}
 	x.w.WriteHeader(code)
+}
+
+// dropReplaced removes from hdr, which holds fields from before the
+// response (a middleware's), every name that headers send but Set-Cookie:
+// the application's fields of a name replace the fields hdr had, as
+// w.Header().Set would, and its cookies add to those already set. The
+// fields the application does not send stay. WriteHeader then adds the
+// application's fields, all of them in order, repeated names included.
+func dropReplaced(hdr http.Header, headers Headers) {
+	for _, f := range headers {
+		if name := canonicalName(f.Name); name != "Set-Cookie" {
+			delete(hdr, name)
+		}
+	}
 }
 
 // maxCompared is how many fields WriteHeader compares a name with before

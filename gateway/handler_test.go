@@ -1189,13 +1189,22 @@ func TestHandlerContextEndedMidStreamAborts(t *testing.T) {
 
 // Fields the application repeats are kept whatever the header map already
 // held (a middleware's cookie) and however many fields come before them.
-func TestHandlerRepeatedHeadersJoinWhatIsThere(t *testing.T) {
+// The header map an http.ResponseWriter holds before the handler runs (a
+// middleware's fields) is to the application's headers what it is to a
+// plain http.Handler's w.Header().Set: a name the application sends
+// replaces that name's fields, but for Set-Cookie, which adds to them. The
+// application's own repeated fields are all kept, in order, past the first
+// few fields (where the handler looks names up instead of comparing them)
+// as before.
+func TestHandlerRepeatedHeadersReplaceWhatIsThere(t *testing.T) {
 	var headers gateway.Headers
 	for i := range 9 {
 		headers.Add(fmt.Sprintf("X-Field-%d", i), "v")
 	}
 	headers.Add("Set-Cookie", "a=1")
 	headers.Add("set-cookie", "b=2")
+	headers.Add("x-field-0", "w")
+	headers.Add("X-Field-8", "w")
 	h := gateway.Handler(gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 		start("200 OK", headers)
 		return gateway.Strings("ok")
@@ -1205,14 +1214,19 @@ func TestHandlerRepeatedHeadersJoinWhatIsThere(t *testing.T) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 		assert.Equal(t, []string{"a=1", "b=2"}, w.Header().Values("Set-Cookie"))
-		assert.Equal(t, []string{"v"}, w.Header().Values("X-Field-8"))
+		assert.Equal(t, []string{"v", "w"}, w.Header().Values("X-Field-0"))
+		assert.Equal(t, []string{"v", "w"}, w.Header().Values("X-Field-8"))
 	})
 	t.Run("map holding a middleware's fields", func(t *testing.T) {
 		w := httptest.NewRecorder()
 		w.Header().Set("Set-Cookie", "mw=0")
 		w.Header().Set("X-Field-0", "mw")
+		w.Header().Set("X-Field-8", "mw")
+		w.Header().Set("X-Middleware", "mw")
 		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 		assert.Equal(t, []string{"mw=0", "a=1", "b=2"}, w.Header().Values("Set-Cookie"))
-		assert.Equal(t, []string{"mw", "v"}, w.Header().Values("X-Field-0"))
+		assert.Equal(t, []string{"v", "w"}, w.Header().Values("X-Field-0"))
+		assert.Equal(t, []string{"v", "w"}, w.Header().Values("X-Field-8"))
+		assert.Equal(t, []string{"mw"}, w.Header().Values("X-Middleware"))
 	})
 }
