@@ -124,9 +124,12 @@
 // nothing has gone out, by aborting the response after; the server goes on
 // serving. For HEAD the Body is iterated only until start has been called,
 // and nothing of it is sent; a body of known length gets the
-// Content-Length the GET would have. The in-process server of package
-// gatewaytest differs where a test should see more: it passes a panic on
-// to the test, and adds no header.
+// Content-Length the GET would have. Behind a net/http middleware,
+// [Handler] gives net/http's semantics: a header name the application
+// sends replaces the middleware's fields of that name (Set-Cookie adds to
+// them), and the application's repeated fields go out in order. The
+// in-process server of package gatewaytest differs where a test should see
+// more: it passes a panic on to the test, and adds no header.
 //
 // # Cost
 //
