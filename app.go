@@ -20,9 +20,10 @@ import (
 )
 
 // A View handles the requests of one endpoint. What it returns becomes the
-// response, as [App.MakeResponse] describes: a string, bytes, a map or slice
-// (JSON), a *Response, a stream, an error (an HTTP error from [Abort], or one
-// for the error handlers), …
+// response, as [App.MakeResponse] describes: a string, bytes, a map, a
+// struct or a pointer to one, or a slice (JSON), a *Response, a stream, an
+// http.Handler or gateway.Application, an error (an HTTP error from [Abort],
+// or one for the error handlers), …
 type View func(r *Request) any
 
 // An App is a vial application, Flask's Flask object: the URL rules and

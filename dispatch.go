@@ -362,8 +362,8 @@ func (a *App) FinalizeRequest(r *Request, rv any, fromErrorHandler bool) (*Respo
 // make_response:
 //
 //   - string, []byte: 200, text/html; charset=utf-8
-//   - map[string]any, a slice or an array: 200, application/json; structs
-//     through [JSON]
+//   - a map, a struct or a non-nil pointer to one, a slice or an array: 200,
+//     application/json, as [JSON] encodes it
 //   - *Response: as it is; [MakeResponse] (the function) gives Flask's
 //     (body, status, headers) tuples
 //   - iter.Seq[string], iter.Seq[[]byte] (or plain functions of those

@@ -38,9 +38,10 @@
 // streaming view keeps its request until the last chunk. The App then
 // recycles the [Request]; work that outlives it takes a [Request.Copy].
 //
-// A view returns a value: a string or []byte (HTML), a map or slice (JSON),
-// a *[Response], an iterator or io.Reader (streamed), an error (an HTTP
-// error from [Abort], or one for the error handlers). A panic anywhere in a
+// A view returns a value: a string or []byte (HTML), a map, a struct (or a
+// pointer to one) or a slice (JSON), a *[Response], an iterator or io.Reader
+// (streamed), an http.Handler or a gateway.Application (called to answer),
+// an error (an HTTP error from [Abort], or one for the error handlers). A panic anywhere in a
 // view, hook or receiver becomes a 500; the server keeps serving.
 //
 // # Testing

@@ -127,13 +127,51 @@ func toResponse(req *Request, rv any) (*Response, error) {
 		r.kind, r.more().app = kindApp, gateway.FromHandler(v)
 		return r, nil
 	}
+	return toJSONResponse(req, rv)
+}
+
+// toJSONResponse converts the values that go as JSON, Flask's dicts and
+// lists: a map, a struct or a pointer to one, a slice or an array. Any other
+// value is an error that says what a view may return.
+func toJSONResponse(req *Request, rv any) (*Response, error) {
+	if rv == nil {
+		return nil, unsupported(rv)
+	}
+	t := reflect.TypeOf(rv)
+	switch t.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Array, reflect.Struct:
+		return checked(jsonResponse(req.newResponse(), rv))
+	case reflect.Pointer:
+		if t.Elem().Kind() != reflect.Struct {
+			break
+		}
+		if reflect.ValueOf(rv).IsNil() {
+			// Not JSON's null: Flask refuses a view's None, and a nil
+			// pointer is most often a lookup that found nothing, which a
+			// 200 with null would hide from the client and from the log.
+			return nil, fmt.Errorf("vial: a nil %s is not a response; "+
+				"return an error such as vial.Abort(404) when there is nothing to send", t)
+		}
+		return checked(jsonResponse(req.newResponse(), rv))
+	}
+	return nil, unsupported(rv)
+}
+
+// unsupported is the error for a value no view may return.
+func unsupported(rv any) error {
+	hint := ""
 	if rv != nil {
 		switch reflect.TypeOf(rv).Kind() {
-		case reflect.Map, reflect.Slice, reflect.Array:
-			return checked(jsonResponse(req.newResponse(), rv))
+		case reflect.Chan:
+			hint = "; to stream what a channel receives, return an iter.Seq[string] or iter.Seq[[]byte] that ranges over it"
+		case reflect.Func:
+			hint = "; a function is sent only as an iter.Seq[string] or iter.Seq[[]byte] (a stream), " +
+				"an http.HandlerFunc or a gateway.AppFunc: convert it to one, or call it and return its result"
 		}
 	}
-	return nil, fmt.Errorf("vial: a view may return a string, []byte, map, slice, *Response, iterator, io.Reader, error or gateway.Application, not %T", rv)
+	return fmt.Errorf("vial: a view may return a string or []byte (HTML), a map, a struct, a pointer to a struct, "+
+		"a slice or an array (JSON), a *Response, an iter.Seq[string] or iter.Seq[[]byte] or io.Reader (streamed), "+
+		"an error, an http.Handler or a gateway.Application, not %T%s", rv, hint)
 }
 
 func checked(r *Response) (*Response, error) {
