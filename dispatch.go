@@ -369,7 +369,9 @@ func (a *App) FinalizeRequest(r *Request, rv any, fromErrorHandler bool) (*Respo
 //   - iter.Seq[string], iter.Seq[[]byte] (or plain functions of those
 //     shapes), io.Reader: streamed, chunk by chunk
 //   - a [gateway.Application] or an [net/http.Handler]: called to produce
-//     the response
+//     the response; its status and headers stand, and what the Response
+//     is given afterwards (by after-request functions) applies on top, as
+//     [Response.ServeGateway] says
 //   - an *HTTPError: its response
 //
 // nil is an error that names the endpoint, as is a value of another type.

@@ -40,8 +40,9 @@
 //
 // A view returns a value: a string or []byte (HTML), a map, a struct (or a
 // pointer to one) or a slice (JSON), a *[Response], an iterator or io.Reader
-// (streamed), an http.Handler or a gateway.Application (called to answer),
-// an error (an HTTP error from [Abort], or one for the error handlers). A panic anywhere in a
+// (streamed), an http.Handler or a gateway.Application (called to answer,
+// the headers the after-request hooks set applied on top), an error (an
+// HTTP error from [Abort], or one for the error handlers). A panic anywhere in a
 // view, hook or receiver becomes a 500; the server keeps serving.
 //
 // # Testing
@@ -66,7 +67,8 @@ package vial
 //	errors.go           HTTPError, Abort, the default error pages
 //	request.go, g.go    Request and its per-request storage
 //	makeresponse.go     what a view returns, made a Response
-//	response.go         Response and how it is sent
+//	response.go         Response and how it is sent; appresponse.go a Response
+//	                    that wraps an application, the hooks' headers on top
 //	signals.go          Signal and the request signals
 //	testing.go          the test client; testing_request.go its requests,
 //	                    testing_response.go what it hands back

@@ -285,10 +285,13 @@ func (r *Response) DeleteCookie(name string, path ...string) {
 }
 
 // ServeGateway sends the response: a Response is a gateway application.
-// A byte body gets a Content-Length; a streamed one goes out chunk by chunk.
+// A byte body gets a Content-Length; a streamed one goes out chunk by chunk;
+// a wrapped application answers itself, and the Response's own headers
+// (each replacing the application's fields of its name, Set-Cookie added)
+// and a status other than 200 apply on top of its answer.
 func (r *Response) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 	if r.kind == kindApp {
-		return gateway.OnClose(r.rare.app.ServeGateway(env, start), r.runOnClose)
+		return r.serveApp(env, start)
 	}
 	if (r.kind == kindBytes || r.kind == kindText) && !r.Header.Has("Content-Length") && !noBodyStatus(r.StatusCode) {
 		r.Header = append(r.Header, gateway.Header{Name: "Content-Length", Value: strconv.Itoa(r.byteLen())})
