@@ -71,6 +71,10 @@ type App struct {
 	gotFirst  atomic.Bool // before-first-request functions have run
 	firstLock sync.Mutex
 	handler   gateway.HTTPHandler
+	use       []func(http.Handler) http.Handler               // Use's middleware, outermost first
+	wraps     []func(gateway.Application) gateway.Application // Wrap's, outermost last
+	stackOnce sync.Once
+	stack     http.Handler     // what ServeHTTP serves when there is middleware
 	panicLog  *ratelog.Limiter // of the panics logException logs, by site
 }
 
@@ -380,7 +384,12 @@ func (a *App) checkSetup(what string) {
 }
 
 // ServeHTTP serves a request through the gateway bridge, so an App is an
-// [net/http.Handler] that any net/http server can run.
+// [net/http.Handler] that any net/http server can run; the middleware of
+// [App.Use] and [App.Wrap] around it, when there is some.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.hasMiddleware() {
+		a.httpStack().ServeHTTP(w, r)
+		return
+	}
 	a.handler.ServeHTTP(w, r)
 }

@@ -54,6 +54,7 @@ package vial
 // Where each concern lives, in the order a request meets them:
 //
 //	app.go              App, New, Config, route registration and its options
+//	middleware.go       Use (net/http middleware) and Wrap (gateway middleware), the stacks
 //	serve.go, cli.go    app.Run on the dev server, app.Main (Flask's command line)
 //	dispatch.go         ServeGateway and the pipeline, one method per step, top to bottom
 //	context.go          the request's context: made, matched, torn down, recycled

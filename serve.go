@@ -63,8 +63,10 @@ func ServerOptions(fn func(*serving.Options)) RunOption {
 //
 //	log.Fatal(app.Run("127.0.0.1:5000", vial.Debug(true)))
 //
-// The development server is for development; in production, serve the App
-// (an http.Handler) with any net/http server.
+// The middleware of [App.Use] and [App.Wrap] runs around the App (and
+// around validate.Wrap's check of it, in debug mode). The development
+// server is for development; in production, serve the App (an
+// http.Handler) with any net/http server.
 func (a *App) Run(addr string, opts ...RunOption) error {
 	host, port, err := splitAddr(addr)
 	if err != nil {
@@ -95,7 +97,7 @@ func (a *App) Run(addr string, opts ...RunOption) error {
 		a.Config["DEBUG"] = true
 		app = validate.Wrap(a)
 	}
-	return serving.RunSimple(host, port, app, so)
+	return serving.RunSimple(host, port, a.gatewayStack(app), so)
 }
 
 // envDebug reads VIAL_DEBUG.

@@ -33,9 +33,10 @@ const maxRedirects = 10
 // or the App's SERVER_NAME; scheme "http", or PREFERRED_URL_SCHEME;
 // SCRIPT_NAME from APPLICATION_ROOT; REMOTE_ADDR 127.0.0.1; HTTP/1.1), and
 // serves it with [gatewaytest.Serve], on the response state machine every
-// server runs, the App wrapped in [validate.Wrap]. The App is therefore
-// checked against the gateway contract on every request: a broken rule
-// panics with a *[validate.Violation] naming it.
+// server runs, the App wrapped in [validate.Wrap], inside the middleware
+// of [App.Use] and [App.Wrap], so a test runs the whole stack. The App is
+// therefore checked against the gateway contract on every request: a
+// broken rule panics with a *[validate.Violation] naming it.
 //
 // A panic that comes out of the App (a contract violation, a streaming body
 // failing halfway, a bug in vial) is passed on to the test once the body
@@ -70,9 +71,10 @@ type Client struct {
 	// os.Stderr.
 	Errors io.Writer
 
-	app  *App
-	gw   gateway.Application
-	base *url.URL // scheme://host/ of the App: where SetCookie puts cookies
+	app    *App
+	gwOnce sync.Once
+	gw     gateway.Application // the App's whole stack, built on the first request
+	base   *url.URL            // scheme://host/ of the App: where SetCookie puts cookies
 
 	mu  sync.Mutex // guards jar, which ClearCookies replaces
 	jar *cookiejar.Jar
@@ -88,7 +90,6 @@ func (a *App) TestClient() *Client {
 	scheme, host, _ := a.testBase()
 	return &Client{
 		app:  a,
-		gw:   validate.Wrap(a),
 		jar:  jar,
 		base: &url.URL{Scheme: scheme, Host: host, Path: "/"},
 	}
@@ -172,6 +173,7 @@ func (c *Client) Open(method, target string, opts ...RequestOption) *TestRespons
 func (c *Client) do(spec *testRequest) *TestResponse {
 	u := spec.url()
 	env, req := spec.environ(c.cookieJar().Cookies(u), c.errors())
+	c.gwOnce.Do(func() { c.gw = c.app.gatewayStack(validate.Wrap(c.app)) })
 	resp := serveTest(c.gw, env, req)
 	if cookies := resp.Cookies(); len(cookies) > 0 {
 		c.cookieJar().SetCookies(u, cookies)
