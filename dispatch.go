@@ -3,6 +3,7 @@ package vial
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -279,13 +280,20 @@ func (a *App) callErrorHandler(fn ErrorHandlerFunc, r *Request, err error) (rv a
 // When exceptions propagate (Config PROPAGATE_EXCEPTIONS, or by default
 // DEBUG or TESTING, as in Flask) it panics with the error instead, after
 // GotRequestException, so that the development server's debugger shows it;
-// the request is still torn down.
+// the request is still torn down. A panic goes up as its *PanicError; an
+// error that was returned goes up wrapped in a value that names the
+// request's endpoint (its Endpoint method), which the debugger shows as an
+// unhandled error rather than a panic. The wrapper's Error is the error's,
+// and errors.Is and errors.As see through it.
 func (a *App) HandleException(r *Request, err error) *Response {
 	GotRequestException.Send(a, &RequestError{Request: r, Err: err})
 	if a.propagateExceptions() {
 		// Debug mode: the dev server's debugger shows the error instead.
 		// ServeGateway tears the request down on the way out.
-		panic(err)
+		if _, isPanic := err.(*PanicError); isPanic {
+			panic(err)
+		}
+		panic(&unhandledError{err: err, endpoint: r.Endpoint})
 	}
 	a.logException(r, err)
 	serverError := &HTTPError{Code: http.StatusInternalServerError, Err: err}
@@ -306,26 +314,94 @@ func (a *App) HandleException(r *Request, err error) *Response {
 	return resp
 }
 
+// unhandledError is what HandleException panics with, when exceptions
+// propagate, for an error that was returned rather than panicked: the
+// development server's debugger recognises it by its Endpoint method (the
+// serving package cannot import vial) and shows it as an unhandled error
+// of that endpoint, with the stack the error carries, if any.
+type unhandledError struct {
+	err      error
+	endpoint string
+}
+
+func (e *unhandledError) Error() string    { return e.err.Error() }
+func (e *unhandledError) Unwrap() error    { return e.err }
+func (e *unhandledError) Endpoint() string { return e.endpoint }
+
 // logException logs an error the App answered with a 500, as Flask's
 // log_exception does.
 //
 // A panic's stack is logged the first time its site panics within a
 // minute; the repeats are logged without it, with their count at the end of
-// the minute, so that a hot panicking route cannot fill a disk.
+// the minute, so that a hot panicking route cannot fill a disk. A text
+// handler (slog's, or the log package's behind slog.Default) would write
+// the stack as one line of escaped newlines: there the stack follows the
+// record, a record for each of its frames. Any other handler gets it as
+// one attribute, "stack".
 func (a *App) logException(r *Request, err error) {
 	attrs := []any{"method", r.Method, "path", r.Path, "error", err}
+	var stack []byte
 	if pe, ok := errors.AsType[*PanicError](err); ok {
 		site := ratelog.Site(pe.Stack)
 		if site == "" {
 			site = fmt.Sprint(pe.Value)
 		}
 		if a.panicLog.Note(site) == ratelog.Full {
-			attrs = append(attrs, "stack", string(pe.Stack))
+			stack = pe.Stack
 		} else {
 			attrs = append(attrs, "again_at", site, "stack_note", a.panicLog.BriefNote())
 		}
 	}
-	a.logger().Error("Exception on "+r.Path+" ["+r.Method+"]", attrs...)
+	log := a.logger()
+	text := len(stack) > 0 && isTextHandler(log.Handler())
+	if len(stack) > 0 && !text {
+		attrs = append(attrs, "stack", string(stack))
+	}
+	log.Error("Exception on "+r.Path+" ["+r.Method+"]", attrs...)
+	if text {
+		logStackLines(log, stack)
+	}
+}
+
+// isTextHandler reports whether h writes records as text on one line:
+// slog's TextHandler, or slog's default handler (the log package's output).
+func isTextHandler(h slog.Handler) bool {
+	if f, ok := h.(followDefault); ok {
+		h = f.target()
+	}
+	switch h.(type) {
+	case *slog.TextHandler:
+		return true
+	case *slog.JSONHandler:
+		return false
+	}
+	return h == defaultSlogHandler
+}
+
+// defaultSlogHandler is slog.Default()'s handler before any SetDefault: the
+// one that writes through the log package.
+var defaultSlogHandler = slog.Default().Handler()
+
+// logStackLines logs a stack in the format of runtime/debug.Stack a record
+// per frame: the function's line as the message, its file and line as
+// "at", the goroutine that ran a "created by" frame as "in_goroutine" (the
+// goroutine's header goes alone, the one line that names it).
+func logStackLines(log *slog.Logger, stack []byte) {
+	lines := strings.Split(strings.TrimRight(string(stack), "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		var attrs []any
+		fn, parent, created := strings.Cut(lines[i], " in goroutine ")
+		if created && strings.HasPrefix(fn, "created by ") {
+			attrs = append(attrs, "in_goroutine", parent)
+		} else {
+			fn = lines[i]
+		}
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t") {
+			i++
+			attrs = append(attrs, "at", strings.TrimSpace(lines[i]))
+		}
+		log.Error("  "+fn, attrs...)
+	}
 }
 
 // logPanicRepeats logs how often a panic site repeated in its minute.

@@ -87,7 +87,15 @@ type DebuggerOptions struct {
 // where vial or a server recovered the panic), or a StackTrace() []byte
 // method, in the format of runtime/debug.Stack; otherwise it is captured
 // where the Debugger recovers, which still holds the panicking frames. The
-// frames of the recovery itself are dropped. Frames in the application's own code (the main module, test
+// frames of the recovery itself are dropped.
+//
+// An error the application returned, rather than panicked, and its
+// framework handed up (vial's HandleException in debug mode panics with it
+// wrapped in a value with an Endpoint() string method and an Unwrap) is
+// shown as an unhandled error of that endpoint, not as a panic: with the
+// stack the error carries (a StackTrace method or a *gateway.PanicError
+// in its chain), where it was made, or, when it carries none, with no
+// stack at all, since where the framework re-raised it says nothing. Frames in the application's own code (the main module, test
 // files) are shown with their source; frames of the Go runtime and standard
 // library, of vial and of other modules are folded away.
 //
@@ -241,7 +249,11 @@ func (x *debugExchange) logPanic(rep *panicReport, detail string) {
 	}
 	errs := x.errors()
 	x.d.summaryTo.Store(&errs)
-	head := fmt.Sprintf("vial debugger: %s %s: %s%s", x.env.Method, requestTarget(x.env), rep.headline(), detail)
+	what := ""
+	if rep.unhandled {
+		what = "unhandled error of endpoint " + fmt.Sprintf("%q", rep.endpoint) + ": "
+	}
+	head := fmt.Sprintf("vial debugger: %s %s: %s%s%s", x.env.Method, requestTarget(x.env), what, rep.headline(), detail)
 	switch x.d.limit.Note(site) {
 	case ratelog.Full:
 		x.logf("%s\n%s", head, rep.raw)

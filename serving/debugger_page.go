@@ -36,6 +36,10 @@ func parsePageTemplate(src string) *template.Template {
 
 // pageView is what the page shows.
 type pageView struct {
+	What        string // "panic" or "unhandled error"
+	Site        string // what the focused frame is: "panic site", …
+	Endpoint    string // the unhandled error's endpoint, when it has one
+	NoStack     string // why no stack is shown, when none is
 	Type, Msg   string
 	Chain       []errLink
 	Method, URL string
@@ -61,7 +65,8 @@ type frameView struct {
 	File      string
 	Line      int
 	CreatedBy bool
-	Focus     bool // the panic's site
+	Focus     bool   // the panic's site, or where the error was made
+	Site      string // what the page calls that frame: pageView.Site
 	Kind      frameKind
 	Source    []sourceLine
 }
@@ -89,19 +94,29 @@ func renderPage(rep *panicReport, env *gateway.Environ, contextLines int, html b
 
 func buildView(rep *panicReport, env *gateway.Environ, contextLines int) *pageView {
 	v := &pageView{
-		Type:   rep.typ,
-		Msg:    rep.msg,
-		Chain:  rep.chain,
-		Method: env.Method,
-		URL:    env.RequestURL(),
-		Remote: env.RemoteAddr,
-		Time:   time.Now().Format("2006-01-02 15:04:05 MST"),
-		Elided: rep.elided,
-		Raw:    string(rep.raw),
+		What:     rep.what(),
+		Site:     "panic site",
+		Endpoint: rep.endpoint,
+		Type:     rep.typ,
+		Msg:      rep.msg,
+		Chain:    rep.chain,
+		Method:   env.Method,
+		URL:      env.RequestURL(),
+		Remote:   env.RemoteAddr,
+		Time:     time.Now().Format("2006-01-02 15:04:05 MST"),
+		Elided:   rep.elided,
+		Raw:      string(rep.raw),
 	}
-	if rep.fromError {
+	switch {
+	case rep.unhandled && rep.fromError:
+		v.Site = "where the error was made"
+		v.StackOrigin = "the stack the error recorded"
+	case rep.unhandled:
+		v.NoStack = "The error carries no stack: it was returned, not panicked, and records no place it came from. " +
+			"Give it a StackTrace() []byte method (in the format of runtime/debug.Stack) to have it shown here."
+	case rep.fromError:
 		v.StackOrigin = "the stack recorded by the error where the panic was recovered"
-	} else {
+	default:
 		v.StackOrigin = "the stack where the debugger recovered the panic"
 	}
 	hasApp := false
@@ -116,7 +131,7 @@ func buildView(rep *panicReport, env *gateway.Environ, contextLines int) *pageVi
 		}
 		fv := frameView{
 			Pkg: pkg, Name: name, File: f.File, Line: f.Line,
-			CreatedBy: f.CreatedBy, Focus: i == rep.focus, Kind: f.Kind,
+			CreatedBy: f.CreatedBy, Focus: i == rep.focus, Site: v.Site, Kind: f.Kind,
 			Source: src.around(f.File, f.Line, contextLines),
 		}
 		app := f.Kind == frameApp
@@ -166,22 +181,23 @@ func groupSummary(frames []frameView) string {
 // panic's site when none is the application's).
 func renderText(v *pageView) []byte {
 	var b bytes.Buffer
-	b.WriteString("500 Internal Server Error: panic in the application (vial debugger)\n\n")
+	fmt.Fprintf(&b, "500 Internal Server Error: %s in the application (vial debugger)\n\n", v.What)
 	fmt.Fprintf(&b, "%s: %s\n", v.Type, v.Msg)
 	for _, l := range v.Chain {
 		fmt.Fprintf(&b, "  wraps %s: %s\n", l.Type, l.Msg)
 	}
-	fmt.Fprintf(&b, "\nRequest: %s %s\nClient:  %s\nTime:    %s\n\n", v.Method, v.URL, v.Remote, v.Time)
+	fmt.Fprintf(&b, "\nRequest: %s %s\n", v.Method, v.URL)
+	if v.Endpoint != "" {
+		fmt.Fprintf(&b, "Endpoint: %s\n", v.Endpoint)
+	}
+	fmt.Fprintf(&b, "Client:  %s\nTime:    %s\n\n", v.Remote, v.Time)
+	if v.NoStack != "" {
+		b.WriteString(v.NoStack + "\n\nThis page is the vial debugger's; it never runs code.\n")
+		return b.Bytes()
+	}
 	fmt.Fprintf(&b, "Stack, most recent call first (%s).\n", v.StackOrigin)
 	b.WriteString("Frames marked [std] are the Go runtime's and standard library's, [lib] vial's and other modules'.\n\n")
-	width := 1
-	for _, g := range v.Groups {
-		for _, f := range g.Frames {
-			for _, l := range f.Source {
-				width = max(width, len(strconv.Itoa(l.N)))
-			}
-		}
-	}
+	width := sourceWidth(v.Groups)
 	for _, g := range v.Groups {
 		for _, f := range g.Frames {
 			mark := "     "
@@ -197,7 +213,7 @@ func renderText(v *pageView) []byte {
 			}
 			site := ""
 			if f.Focus {
-				site = "   <- panic site"
+				site = "   <- " + v.Site
 			}
 			fmt.Fprintf(&b, "%s %s%s%s%s\n        %s:%d\n", mark, created, f.Pkg, f.Name, site, f.File, f.Line)
 			if g.App || g.Open && f.Focus {
@@ -216,6 +232,19 @@ func renderText(v *pageView) []byte {
 	}
 	b.WriteString("\nThis page is the vial debugger's; it never runs code.\n")
 	return b.Bytes()
+}
+
+// sourceWidth is the width of the widest line number of the groups' source.
+func sourceWidth(groups []frameGroup) int {
+	width := 1
+	for _, g := range groups {
+		for _, f := range g.Frames {
+			for _, l := range f.Source {
+				width = max(width, len(strconv.Itoa(l.N)))
+			}
+		}
+	}
+	return width
 }
 
 // wantsHTML decides the page's format from the Accept header: HTML when

@@ -37,8 +37,24 @@ type panicValueError struct {
 func (e *panicValueError) Error() string      { return "panic: " + fmt.Sprint(e.value) }
 func (e *panicValueError) StackTrace() []byte { return e.stack }
 
-// panicReport is everything the page and the log show about a panic.
+// An unhandledError is how a framework hands an error its application
+// returned, and nothing handled, up to the debugger as a panic (vial's
+// HandleException does in debug mode): it wraps the error and names the
+// request's endpoint. The debugger shows it as an unhandled error, not as
+// a panic: the stack where it was recovered is the framework's, which is
+// not where anything went wrong, so only a stack the error carries is
+// shown (see [Debugger]).
+type unhandledError interface {
+	error
+	Unwrap() error
+	Endpoint() string
+}
+
+// panicReport is everything the page and the log show about a panic, or
+// about an unhandled error handed up as one.
 type panicReport struct {
+	unhandled bool      // an unhandledError: returned, not panicked
+	endpoint  string    // its endpoint
 	err       error     // the panic as an error: excInfo
 	typ, msg  string    // the type and text of what panicked
 	chain     []errLink // the errors it wraps
@@ -59,13 +75,18 @@ func newPanicReport(v any, recovered []byte) *panicReport {
 	}
 	rep.err = err
 	shown := v
+	if ue, ok := v.(unhandledError); ok && ue.Unwrap() != nil {
+		// Returned, not panicked: the stack recovered is the framework's.
+		rep.unhandled, rep.endpoint, rep.raw = true, ue.Endpoint(), nil
+		err, shown = ue.Unwrap(), ue.Unwrap()
+	}
 	if pe, ok := errors.AsType[*gateway.PanicError](err); isErr && ok {
 		// A panic recovered by vial or a gateway server: show the value
 		// that panicked, not the wrapper, and the stack where it did.
 		if len(pe.Stack) > 0 {
 			rep.raw, rep.fromError = pe.Stack, true
 		}
-		if pe.Value != nil {
+		if pe.Value != nil && !rep.unhandled {
 			shown = pe.Value
 		}
 	} else if st, ok := errors.AsType[stackTracer](err); isErr && ok {
@@ -86,6 +107,14 @@ func newPanicReport(v any, recovered []byte) *panicReport {
 
 // headline is the one-line summary: "type: message".
 func (rep *panicReport) headline() string { return rep.typ + ": " + rep.msg }
+
+// what is what the report is about: "panic" or "unhandled error".
+func (rep *panicReport) what() string {
+	if rep.unhandled {
+		return "unhandled error"
+	}
+	return "panic"
+}
 
 // unwrapChain lists the errors e wraps, outermost first, at most ten.
 func unwrapChain(e error) []errLink {
