@@ -280,17 +280,18 @@ func (a *App) callErrorHandler(fn ErrorHandlerFunc, r *Request, err error) (rv a
 // When exceptions propagate (Config PROPAGATE_EXCEPTIONS, or by default
 // DEBUG or TESTING, as in Flask) it panics with the error instead, after
 // GotRequestException, so that the development server's debugger shows it;
-// the request is still torn down. A panic goes up as its *PanicError; an
-// error that was returned goes up wrapped in a value that names the
-// request's endpoint (its Endpoint method), which the debugger shows as an
-// unhandled error rather than a panic. The wrapper's Error is the error's,
-// and errors.Is and errors.As see through it.
+// the request is still torn down. A panic goes up as its *PanicError, and
+// a returned error as itself; in debug mode (Config DEBUG) a returned
+// error goes up wrapped in a value that names the request's endpoint (its
+// Endpoint method), which the debugger shows as an unhandled error rather
+// than a panic. The wrapper's Error is the error's, and errors.Is and
+// errors.As see through it; a test (TESTING) gets the error itself.
 func (a *App) HandleException(r *Request, err error) *Response {
 	GotRequestException.Send(a, &RequestError{Request: r, Err: err})
 	if a.propagateExceptions() {
 		// Debug mode: the dev server's debugger shows the error instead.
 		// ServeGateway tears the request down on the way out.
-		if _, isPanic := err.(*PanicError); isPanic {
+		if _, isPanic := err.(*PanicError); isPanic || !a.Config.Bool("DEBUG") {
 			panic(err)
 		}
 		panic(&unhandledError{err: err, endpoint: r.Endpoint})

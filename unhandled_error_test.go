@@ -148,3 +148,13 @@ func TestAPanicsStackIsLoggedReadably(t *testing.T) {
 	assert.Contains(t, stack, "TestAPanicsStackIsLoggedReadably.func1")
 	assert.Contains(t, stack, "\n\t", "the stack as it is, in one field")
 }
+
+// Under TESTING (not DEBUG) a returned error reaches the test as itself,
+// as in Flask, not in the debugger's wrapper.
+func TestAReturnedErrorReachesATestAsItself(t *testing.T) {
+	app := vial.New("testing")
+	app.Config["TESTING"] = true
+	failure := errors.New("the view failed")
+	app.Get("/", func(r *vial.Request) any { return failure })
+	assert.PanicsWithValue(t, failure, func() { app.TestClient().Get("/") })
+}
