@@ -3,7 +3,6 @@ package vial
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -334,75 +333,21 @@ func (e *unhandledError) Endpoint() string { return e.endpoint }
 //
 // A panic's stack is logged the first time its site panics within a
 // minute; the repeats are logged without it, with their count at the end of
-// the minute, so that a hot panicking route cannot fill a disk. A text
-// handler (slog's, or the log package's behind slog.Default) would write
-// the stack as one line of escaped newlines: there the stack follows the
-// record, a record for each of its frames. Any other handler gets it as
-// one attribute, "stack".
+// the minute, so that a hot panicking route cannot fill a disk.
 func (a *App) logException(r *Request, err error) {
 	attrs := []any{"method", r.Method, "path", r.Path, "error", err}
-	var stack []byte
 	if pe, ok := errors.AsType[*PanicError](err); ok {
 		site := ratelog.Site(pe.Stack)
 		if site == "" {
 			site = fmt.Sprint(pe.Value)
 		}
 		if a.panicLog.Note(site) == ratelog.Full {
-			stack = pe.Stack
+			attrs = append(attrs, "stack", string(pe.Stack))
 		} else {
 			attrs = append(attrs, "again_at", site, "stack_note", a.panicLog.BriefNote())
 		}
 	}
-	log := a.logger()
-	text := len(stack) > 0 && isTextHandler(log.Handler())
-	if len(stack) > 0 && !text {
-		attrs = append(attrs, "stack", string(stack))
-	}
-	log.Error("Exception on "+r.Path+" ["+r.Method+"]", attrs...)
-	if text {
-		logStackLines(log, stack)
-	}
-}
-
-// isTextHandler reports whether h writes records as text on one line:
-// slog's TextHandler, or slog's default handler (the log package's output).
-func isTextHandler(h slog.Handler) bool {
-	if f, ok := h.(followDefault); ok {
-		h = f.target()
-	}
-	switch h.(type) {
-	case *slog.TextHandler:
-		return true
-	case *slog.JSONHandler:
-		return false
-	}
-	return h == defaultSlogHandler
-}
-
-// defaultSlogHandler is slog.Default()'s handler before any SetDefault: the
-// one that writes through the log package.
-var defaultSlogHandler = slog.Default().Handler()
-
-// logStackLines logs a stack in the format of runtime/debug.Stack a record
-// per frame: the function's line as the message, its file and line as
-// "at", the goroutine that ran a "created by" frame as "in_goroutine" (the
-// goroutine's header goes alone, the one line that names it).
-func logStackLines(log *slog.Logger, stack []byte) {
-	lines := strings.Split(strings.TrimRight(string(stack), "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		var attrs []any
-		fn, parent, created := strings.Cut(lines[i], " in goroutine ")
-		if created && strings.HasPrefix(fn, "created by ") {
-			attrs = append(attrs, "in_goroutine", parent)
-		} else {
-			fn = lines[i]
-		}
-		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t") {
-			i++
-			attrs = append(attrs, "at", strings.TrimSpace(lines[i]))
-		}
-		log.Error("  "+fn, attrs...)
-	}
+	a.logger().Error("Exception on "+r.Path+" ["+r.Method+"]", attrs...)
 }
 
 // logPanicRepeats logs how often a panic site repeated in its minute.

@@ -2,11 +2,9 @@ package vial_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime/debug"
@@ -115,38 +113,6 @@ func TestAPropagatedErrorIsTheViews(t *testing.T) {
 	require.True(t, ok)
 	assert.ErrorIs(t, err, sentinel)
 	assert.Equal(t, "sentinel", err.Error())
-}
-
-// Outside debug mode, a panic's stack is logged readably by a text
-// handler, a line per frame, and as one field by a JSON handler.
-func TestAPanicsStackIsLoggedReadably(t *testing.T) {
-	var text, js bytes.Buffer
-	for _, h := range []slog.Handler{slog.NewTextHandler(&text, nil), slog.NewJSONHandler(&js, nil)} {
-		app := vial.New("test")
-		app.Logger = slog.New(h)
-		app.Get("/boom", func(r *vial.Request) any { panic("readable") })
-		require.Equal(t, 500, app.TestClient().Get("/boom").StatusCode)
-	}
-
-	out := text.String()
-	assert.NotContains(t, out, `\n`, "no escaped newlines")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Greater(t, len(lines), 3, "the stack's frames on their own lines")
-	assert.Contains(t, lines[0], `msg="Exception on /boom [GET]"`)
-	var site string
-	for _, l := range lines {
-		if strings.Contains(l, "TestAPanicsStackIsLoggedReadably.func1") {
-			site = l
-		}
-	}
-	assert.Contains(t, site, "unhandled_error_test.go:", "a frame's line names its function and its file")
-
-	var rec map[string]any
-	require.NoError(t, json.Unmarshal(bytes.TrimSpace(js.Bytes()), &rec), "one JSON record")
-	stack, _ := rec["stack"].(string)
-	assert.Contains(t, stack, "goroutine ")
-	assert.Contains(t, stack, "TestAPanicsStackIsLoggedReadably.func1")
-	assert.Contains(t, stack, "\n\t", "the stack as it is, in one field")
 }
 
 // Under TESTING (not DEBUG) a returned error reaches the test as itself,
