@@ -1,16 +1,11 @@
 package vial_test
 
 import (
-	"bufio"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -176,53 +171,12 @@ func TestMiddlewareRunHelperProcess(t *testing.T) {
 func TestMiddlewareOnTheDevServer(t *testing.T) {
 	for _, args := range []string{"run --port 0 --reload=false", "run --port 0 --debug --reload=false"} {
 		t.Run(args, func(t *testing.T) {
-			base, stop := startMiddlewareServer(t, args)
+			base, _, stop := startHelperServer(t, "TestMiddlewareRunHelperProcess", "VIAL_TEST_MW_ARGS="+args)
 			resp, body := testutil.Fetch(t, nil, "GET", base+"/", nil)
 			assert.Equal(t, 200, resp.StatusCode)
 			assert.Equal(t, "u w", body)
 			assert.Equal(t, []string{"u"}, resp.Header.Values("X-Seen"))
 			stop()
 		})
-	}
-}
-
-// startMiddlewareServer runs TestMiddlewareRunHelperProcess with the
-// command line args and returns the server's URL and a function that
-// stops it.
-func startMiddlewareServer(t *testing.T, args string) (string, func()) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMiddlewareRunHelperProcess$")
-	cmd.Env = append(os.Environ(), "VIAL_TEST_MW_ARGS="+args)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	var out lineLog
-	exited := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			out.mu.Lock()
-			out.lines = append(out.lines, sc.Text())
-			out.mu.Unlock()
-		}
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	running := regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
-	var base string
-	require.Eventually(t, func() bool {
-		if m := running.FindStringSubmatch(out.text()); m != nil {
-			base = m[1]
-			return true
-		}
-		return false
-	}, 20*time.Second, 10*time.Millisecond, "no banner")
-	return base, func() {
-		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-		select {
-		case err := <-exited:
-			assert.NoError(t, err, "a graceful shutdown exits 0")
-		case <-time.After(15 * time.Second):
-			t.Fatal("the server did not stop on SIGINT")
-		}
 	}
 }

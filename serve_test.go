@@ -95,33 +95,7 @@ func (l *lineLog) text() string {
 }
 
 func TestMainRunServesOnTheDevServer(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRunHelperProcess$")
-	cmd.Env = append(os.Environ(), "VIAL_TEST_CLI_ARGS=run --port 0 --debug --reload=false")
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	var out lineLog
-	exited := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			out.mu.Lock()
-			out.lines = append(out.lines, sc.Text())
-			out.mu.Unlock()
-		}
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() { cmd.Process.Kill() })
-
-	running := regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
-	var base string
-	require.Eventually(t, func() bool {
-		if m := running.FindStringSubmatch(out.text()); m != nil {
-			base = m[1]
-			return true
-		}
-		return false
-	}, 20*time.Second, 10*time.Millisecond, "no banner")
+	base, out, stop := startHelperServer(t, "TestRunHelperProcess", "VIAL_TEST_CLI_ARGS=run --port 0 --debug --reload=false")
 	banner := out.text()
 	assert.Contains(t, banner, "debugged")
 	assert.Contains(t, banner, "Debug mode: on")
@@ -139,14 +113,51 @@ func TestMainRunServesOnTheDevServer(t *testing.T) {
 	code, _ = get("/")
 	assert.Equal(t, 200, code, "the server keeps serving after a panic")
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	select {
-	case err := <-exited:
-		assert.NoError(t, err, "a graceful shutdown exits 0")
-	case <-time.After(15 * time.Second):
-		t.Fatal("the server did not stop on SIGINT")
-	}
+	stop()
 	log := out.text()
 	assert.Regexp(t, `127\.0\.0\.1 - - \[[^]]+\] "GET / HTTP/1\.1" 200 -`, log)
 	assert.Regexp(t, `"GET /boom HTTP/1\.1" 500 -`, log)
+}
+
+// startHelperServer runs the test binary's helper test (a dev server) with
+// env added to its environment, waits for its banner, and returns the
+// server's URL, what it writes to stderr, and a function that stops it as
+// Ctrl+C does and checks that it exits 0.
+func startHelperServer(t *testing.T, helper, env string) (string, *lineLog, func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$")
+	cmd.Env = append(os.Environ(), env)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	out := &lineLog{}
+	exited := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			out.mu.Lock()
+			out.lines = append(out.lines, sc.Text())
+			out.mu.Unlock()
+		}
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	running := regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	require.Eventually(t, func() bool {
+		if m := running.FindStringSubmatch(out.text()); m != nil {
+			base = m[1]
+			return true
+		}
+		return false
+	}, 20*time.Second, 10*time.Millisecond, "no banner")
+	return base, out, func() {
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		select {
+		case err := <-exited:
+			assert.NoError(t, err, "a graceful shutdown exits 0")
+		case <-time.After(15 * time.Second):
+			t.Fatal("the server did not stop on SIGINT")
+		}
+	}
 }
