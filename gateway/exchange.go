@@ -24,10 +24,11 @@ import (
 // A server binds an Exchange to its wire once, then for each request calls
 // [Exchange.Serve] and answers the error it returns in its own way: the
 // 500 of [Exchange.SendInternalError] while nothing has gone out
-// ([Exchange.Sent] is false), else an aborted response. [Exchange.Reset]
-// readies it for the next request, so a server can pool its exchanges and
-// the start, write and yield functions handed to applications cost
-// nothing per request. An Exchange serves one request at a time.
+// ([Exchange.Sent] is false), else an aborted response. Serve starts each
+// request afresh, and [Exchange.Reset] drops what the last one left, so a
+// server can pool its exchanges, holding no request's data, and the start,
+// write and yield functions handed to applications cost nothing per
+// request. An Exchange serves one request at a time.
 type Exchange struct {
 	// ChunkWrites makes each Write of an io.WriterTo body a chunk of its
 	// own: flushed, and the context checked, before it returns. Without
@@ -106,7 +107,8 @@ func (x *Exchange) Bind(w Wire) {
 	x.startFn, x.writeFn, x.yieldFn, x.headYieldFn = x.start, x.write, x.yield, x.headYield
 }
 
-// Reset leaves x as Bind left it, holding nothing of the last request.
+// Reset leaves x as Bind left it, holding nothing of the last request:
+// what a pooled exchange should be between requests.
 func (x *Exchange) Reset() {
 	x.env, x.head, x.status, x.code, x.headers = nil, false, "", 0, nil
 	x.contentLength, x.addedLength, x.written, x.dropped = 0, 0, 0, 0
