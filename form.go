@@ -65,7 +65,7 @@ func (r *Request) ParseForm() error {
 // bytes, which later calls of ReadData return too, and parses it.
 func (r *Request) parseURLEncoded(p *lazyState) error {
 	lim := r.app.formLimits()
-	data, err := r.readForm(p, lim.memory)
+	data, err := r.readData(lim.memory)
 	if err != nil {
 		return err
 	}
@@ -78,32 +78,6 @@ func (r *Request) parseURLEncoded(p *lazyState) error {
 	}
 	p.form = form
 	return nil
-}
-
-// readForm reads the whole body as ReadData does, refusing with a 413 one
-// longer than max bytes (-1: no limit) before or as it is read.
-func (r *Request) readForm(p *lazyState, max int64) ([]byte, error) {
-	if max < 0 || p.dataDone {
-		data, err := r.ReadData()
-		if err == nil && max >= 0 && int64(len(data)) > max {
-			return nil, formTooLarge(max)
-		}
-		return data, err
-	}
-	if r.ContentLength() > max {
-		return nil, formTooLarge(max)
-	}
-	p.dataDone = true
-	p.data, p.dataErr = io.ReadAll(io.LimitReader(r.Stream(), max+1))
-	switch {
-	case p.dataErr != nil:
-		if _, ok := errors.AsType[*HTTPError](p.dataErr); !ok {
-			p.dataErr = &HTTPError{Code: http.StatusBadRequest, Description: "The request body could not be read.", Err: p.dataErr}
-		}
-	case int64(len(p.data)) > max:
-		p.data, p.dataErr = nil, formTooLarge(max)
-	}
-	return p.data, p.dataErr
 }
 
 // parseMultipart reads a multipart form part by part. The fields are kept

@@ -170,3 +170,17 @@ func allocated() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.TotalAlloc
 }
+
+// A body read whole first (Data) is still held to the form limit by Form,
+// and Data goes on returning it.
+func TestFormLimitHoldsAfterData(t *testing.T) {
+	app := vial.New("data-then-form")
+	app.Config["MAX_FORM_MEMORY_SIZE"] = 10
+	app.Post("/", func(r *vial.Request) any {
+		data := r.Data()
+		err := r.ParseForm()
+		return fmt.Sprintf("%d %v %d", len(data), err != nil, len(r.Data()))
+	})
+	resp := app.TestClient().Post("/", vial.WithBody("application/x-www-form-urlencoded", []byte("big=0123456789")))
+	assert.Equal(t, "14 true 14", resp.Text())
+}

@@ -316,16 +316,40 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 // ReadData reads and returns the whole body, once; later calls return the
 // same bytes. Its error is a 413 *HTTPError past MAX_CONTENT_LENGTH, or a 400
 // when the body could not be read.
-func (r *Request) ReadData() ([]byte, error) {
+func (r *Request) ReadData() ([]byte, error) { return r.readData(-1) }
+
+// readData is ReadData, reading at most max+1 bytes when max is not
+// negative: a body longer than max is a 413 (MAX_FORM_MEMORY_SIZE, the one
+// limit that reads this way), before it is read when its declared length
+// says so, and is not kept.
+func (r *Request) readData(max int64) ([]byte, error) {
 	p := r.parsed()
-	if !p.dataDone {
-		p.dataDone = true
-		p.data, p.dataErr = io.ReadAll(r.Stream())
-		if p.dataErr != nil {
-			if _, ok := errors.AsType[*HTTPError](p.dataErr); !ok {
-				p.dataErr = &HTTPError{Code: http.StatusBadRequest, Description: "The request body could not be read.", Err: p.dataErr}
-			}
+	if p.dataDone {
+		// Read whole already (Data before Form): the limit still holds,
+		// but the body stays what Data returned.
+		if p.dataErr == nil && max >= 0 && int64(len(p.data)) > max {
+			return nil, formTooLarge(max)
 		}
+		return p.data, p.dataErr
+	}
+	p.dataDone = true
+	in := r.Stream()
+	if max >= 0 {
+		if r.ContentLength() > max {
+			p.dataErr = formTooLarge(max)
+			return nil, p.dataErr
+		}
+		in = io.LimitReader(in, max+1)
+	}
+	p.data, p.dataErr = io.ReadAll(in)
+	switch {
+	case p.dataErr != nil:
+		if _, ok := errors.AsType[*HTTPError](p.dataErr); !ok {
+			p.dataErr = &HTTPError{Code: http.StatusBadRequest, Description: "The request body could not be read.", Err: p.dataErr}
+		}
+	case max >= 0 && int64(len(p.data)) > max:
+		// Cut at the limit: what was read is not the body.
+		p.data, p.dataErr = nil, formTooLarge(max)
 	}
 	return p.data, p.dataErr
 }
