@@ -186,3 +186,6 @@ func (a *App) WriteRoutes(w io.Writer, sortBy string, allMethods bool) {
 		line(row)
 	}
 }
+
+// CLI is an App's set of custom commands (Flask's app.cli).
+type CLI struct{}
