@@ -51,6 +51,9 @@ type App struct {
 	// slog.Default() as it is when each record is logged, so that a
 	// slog.SetDefault made after New (an App made at package level) is
 	// followed. Set to nil, the App logs to slog.Default() all the same.
+	// A panic's stack, from the panicking call down, is the record's
+	// "stack" attribute: one string in a JSON log, and a block of lines
+	// under the record with [NewLogHandler] or slog's default handler.
 	Logger *slog.Logger
 	// CLI holds the commands Main and RunCLI offer beside run and routes,
 	// Flask's app.cli.
@@ -142,14 +145,20 @@ func (followDefault) target() slog.Handler {
 	return h
 }
 
-var stderrLog = slog.NewTextHandler(os.Stderr, nil)
+var stderrLog = NewLogHandler(os.Stderr, nil)
 
 func (f followDefault) Enabled(ctx context.Context, level slog.Level) bool {
 	return f.target().Enabled(ctx, level)
 }
 
+// Handle writes a stack in rec as a block under its line when the target
+// is slog's own default handler (logblock.go).
 func (f followDefault) Handle(ctx context.Context, rec slog.Record) error {
-	return f.target().Handle(ctx, rec)
+	h := f.target()
+	if h == builtinDefault {
+		return handleBuiltin(ctx, rec)
+	}
+	return h.Handle(ctx, rec)
 }
 
 func (f followDefault) WithAttrs(attrs []slog.Attr) slog.Handler { return f.target().WithAttrs(attrs) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vial-go/vial/gateway"
 	"github.com/vial-go/vial/internal/ratelog"
+	"github.com/vial-go/vial/internal/stack"
 )
 
 // This file is the request pipeline, Flask's wsgi_app and
@@ -342,7 +343,7 @@ func (a *App) logException(r *Request, err error) {
 			site = fmt.Sprint(pe.Value)
 		}
 		if a.panicLog.Note(site) == ratelog.Full {
-			attrs = append(attrs, "stack", string(pe.Stack))
+			attrs = append(attrs, "stack", string(stack.FromPanic(pe.Stack)))
 		} else {
 			attrs = append(attrs, "again_at", site, "stack_note", a.panicLog.BriefNote())
 		}

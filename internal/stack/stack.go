@@ -103,3 +103,29 @@ func parseFileLine(s string) (string, int) {
 	}
 	return s[:i], n
 }
+
+// FromPanic returns the traceback b from the call that panicked: its
+// header, then the frames after the last panic frame ("panic(…)" or
+// runtime.gopanic), which leaves out the capture and the recovering
+// functions above it. A traceback with no panic frame is returned as it is.
+func FromPanic(b []byte) []byte {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	last := -1
+	for i, l := range lines {
+		if bytes.HasPrefix(l, []byte("panic(")) || bytes.HasPrefix(l, []byte("runtime.gopanic(")) {
+			last = i
+		}
+	}
+	if last < 1 || !bytes.HasPrefix(lines[0], []byte("goroutine ")) {
+		return b
+	}
+	rest := last + 1
+	if rest < len(lines) && bytes.HasPrefix(lines[rest], []byte("\t")) {
+		rest++ // the panic frame's file line
+	}
+	out := append([]byte{}, lines[0]...)
+	for _, l := range lines[rest:] {
+		out = append(out, l...)
+	}
+	return out
+}

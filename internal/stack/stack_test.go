@@ -31,3 +31,18 @@ func TestStripArgsAndFileLine(t *testing.T) {
 	assert.Equal(t, "/src/app.go", file)
 	assert.Zero(t, line)
 }
+
+func TestFromPanicStartsAtThePanickingCall(t *testing.T) {
+	text := "goroutine 1 [running]:\n" +
+		"runtime/debug.Stack()\n\t/go/src/runtime/debug/stack.go:26 +0x5e\n" +
+		"vial.recovered()\n\t/src/vial/dispatch.go:134 +0x2f\n" +
+		"panic({0x1, 0x2})\n\t/go/src/runtime/panic.go:860 +0x13a\n" +
+		"main.view(0x1)\n\t/src/app/main.go:12 +0x25\n" +
+		"main.main()\n\t/src/app/main.go:20 +0x85\n"
+	assert.Equal(t, "goroutine 1 [running]:\n"+
+		"main.view(0x1)\n\t/src/app/main.go:12 +0x25\n"+
+		"main.main()\n\t/src/app/main.go:20 +0x85\n", string(FromPanic([]byte(text))))
+
+	noPanic := "goroutine 1 [running]:\nmain.main()\n\t/src/app/main.go:20 +0x85\n"
+	assert.Equal(t, noPanic, string(FromPanic([]byte(noPanic))), "no panic frame: unchanged")
+}
