@@ -31,22 +31,40 @@ import (
 //	bytes        the body bytes written
 //	duration     the time spent in the request handler
 //
-// [Options.AccessLog] receives the records; by default they go to Output
-// through [NewAccessLogHandler].
+// [Options.AccessLog] receives the dev server's records; by default they go
+// to Output through [NewAccessLogHandler]. [AccessLog] makes the same
+// records for any net/http server.
 
-// LogRequests returns h with an access log: each request is logged with
-// [Server.LogRequest] when h returns, or panics. The status and size are
-// read from a thin wrapper of the ResponseWriter that keeps
-// [net/http.Flusher] (streamed bodies still stream), [io.ReaderFrom]
-// (sendfile) and [net/http.Hijacker] working, and unwraps for
-// [net/http.ResponseController].
+// AccessLog returns net/http middleware that logs each request to logger
+// (slog.Default() at the time of the request when nil) with the dev
+// server's record, above: the same message and attributes, whatever server
+// runs the handler. The record is written when the handler returns, or
+// panics (the panic goes on). The status and size are read from a thin
+// wrapper of the ResponseWriter that keeps [net/http.Flusher] (streamed
+// bodies still stream), [io.ReaderFrom] (sendfile) and [net/http.Hijacker]
+// working, and unwraps for [net/http.ResponseController].
+//
+//	app.Use(serving.AccessLog(nil))
+//
+// remote_addr is the request's RemoteAddr: behind a reverse proxy, that of
+// the proxy, unless the middleware runs inside what corrects it from
+// X-Forwarded-For.
+func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return &accessLogHandler{logger: logger, h: h}
+	}
+}
+
+// LogRequests returns h with the server's access log: [AccessLog] with the
+// logger the server's options choose, [Options.AccessLog] or the line
+// handler on Output.
 func (s *Server) LogRequests(h http.Handler) http.Handler {
-	return &accessLogHandler{s: s, h: h}
+	return AccessLog(s.accessLog)(h)
 }
 
 type accessLogHandler struct {
-	s *Server
-	h http.Handler
+	logger *slog.Logger // nil: slog.Default()
+	h      http.Handler
 }
 
 var recorderPool = sync.Pool{New: func() any { return new(responseRecorder) }}
@@ -60,7 +78,7 @@ func (a *accessLogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Also on a panic (an aborted response, PassthroughErrors): the
 		// request is logged with what was sent, and the panic goes on.
 		now := time.Now()
-		a.s.logRequest(now, r, rec.status, rec.size, now.Sub(start))
+		logRequest(a.logger, now, r, rec.status, rec.size, now.Sub(start))
 		if returned {
 			*rec = responseRecorder{}
 			recorderPool.Put(rec)
@@ -144,11 +162,16 @@ type writerOnly struct{ io.Writer }
 // the status sent (0 if none), the body bytes written and the time it took.
 // A custom request handler calls it to log as the default one does.
 func (s *Server) LogRequest(r *http.Request, status int, size int64, elapsed time.Duration) {
-	s.logRequest(time.Now(), r, status, size, elapsed)
+	logRequest(s.accessLog, time.Now(), r, status, size, elapsed)
 }
 
-func (s *Server) logRequest(now time.Time, r *http.Request, status int, size int64, elapsed time.Duration) {
-	h := s.accessLog.Handler()
+// logRequest writes the access record of r to logger (slog.Default() when
+// nil): the one place the record is made.
+func logRequest(logger *slog.Logger, now time.Time, r *http.Request, status int, size int64, elapsed time.Duration) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	h := logger.Handler()
 	ctx := r.Context()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -219,4 +220,86 @@ func TestLineHandlerOtherRecords(t *testing.T) {
 	logger.Info("something happened", "n", 3)
 	logger.Debug("not shown")
 	assert.Equal(t, "something happened server=dev n=3\n", b.String())
+}
+
+// accessRecord serves one request through h on a test server and returns
+// the one JSON record logs holds afterwards.
+func accessRecord(t *testing.T, h http.Handler, logs *testutil.SyncBuffer, target string) map[string]any {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	testutil.Fetch(t, srv.Client(), "GET", srv.URL+target, nil)
+	srv.Close() // the handler has returned: the record is out
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal([]byte(logs.String()), &rec), "one record: %s", logs)
+	return rec
+}
+
+func TestAccessLogMiddlewareRecord(t *testing.T) {
+	logs := new(testutil.SyncBuffer)
+	h := AccessLog(newJSONLogger(logs))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte("made it"))
+	}))
+	rec := accessRecord(t, h, logs, "/things?q=%C3%A9")
+	assert.Equal(t, "INFO", rec["level"])
+	assert.Regexp(t, accessLine, rec["msg"])
+	assert.Contains(t, rec["msg"], `"GET /things?q=é HTTP/1.1" 201 -`)
+	assert.Equal(t, "127.0.0.1", rec["remote_addr"])
+	assert.Equal(t, "GET", rec["method"])
+	assert.Equal(t, "/things?q=%C3%A9", rec["uri"])
+	assert.Equal(t, "HTTP/1.1", rec["proto"])
+	assert.Equal(t, float64(201), rec["status"])
+	assert.Equal(t, float64(len("made it")), rec["bytes"])
+	assert.Greater(t, rec["duration"], float64(0))
+}
+
+// The middleware and the dev server make one record: the same keys, in the
+// same order, and the same message for the same request.
+func TestAccessLogMiddlewareIsTheDevServersRecord(t *testing.T) {
+	devLogs := new(testutil.SyncBuffer)
+	s, _ := startServer(t, gateway.AppFunc(helloApp), Options{AccessLog: newJSONLogger(devLogs)})
+	c, _ := newClient(t)
+	get(t, c, s.URL()+"/path?q=1")
+	waitFor(t, devLogs, regexp.MustCompile(`\n`))
+
+	logs := new(testutil.SyncBuffer)
+	h := AccessLog(newJSONLogger(logs))(gateway.Handler(gateway.AppFunc(helloApp)))
+	accessRecord(t, h, logs, "/path?q=1")
+
+	keys := func(line string) []string {
+		return regexp.MustCompile(`"([a-z_]+)":`).FindAllString(line, -1)
+	}
+	assert.Equal(t, keys(devLogs.String()), keys(logs.String()))
+	msg := regexp.MustCompile(`"msg":"[^\]]*\] ([^,]*)`)
+	assert.Equal(t, msg.FindStringSubmatch(devLogs.String())[1], msg.FindStringSubmatch(logs.String())[1])
+}
+
+func TestAccessLogNilLoggerFollowsSlogDefault(t *testing.T) {
+	h := AccessLog(nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok"))
+	}))
+	logs := new(testutil.SyncBuffer)
+	prev := slog.Default()
+	slog.SetDefault(newJSONLogger(logs)) // after AccessLog: it is read per request
+	defer slog.SetDefault(prev)
+	rec := accessRecord(t, h, logs, "/")
+	assert.Equal(t, float64(200), rec["status"])
+	assert.Equal(t, float64(2), rec["bytes"])
+}
+
+func TestAccessLogMiddlewareLogsAPanicAndPassesItOn(t *testing.T) {
+	logs := new(testutil.SyncBuffer)
+	recovered := make(chan any, 1)
+	h := AccessLog(newJSONLogger(logs))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		panic("boom")
+	}))
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { recovered <- recover() }()
+		h.ServeHTTP(w, r)
+	})
+	accessRecord(t, outer, logs, "/p")
+	assert.Equal(t, "boom", testutil.Wait(t, recovered, "the panic"))
+	assert.Contains(t, logs.String(), `"status":202`)
 }
