@@ -20,6 +20,12 @@ import (
 //
 //	app.Use(http.NewCrossOriginProtection().Handler)
 //
+// Below a mount point (SCRIPT_NAME: the App mounted with [App.Mount] or
+// [middleware.Dispatcher], APPLICATION_ROOT in the test client) the
+// middleware sees the App's path below it, as behind
+// [net/http.StripPrefix], and [gateway.ScriptName] the mount point; a path
+// it rewrites stays below the mount point.
+//
 // Use is setup: it panics once the App has served a request.
 func (a *App) Use(mw ...func(http.Handler) http.Handler) {
 	a.checkSetup("Use")
@@ -120,15 +126,14 @@ func (c carryEnviron) ServeGateway(env *gateway.Environ, start gateway.StartResp
 }
 
 // restoreEnviron gives the Environ the bridge made back what the server's
-// had and net/http's request could not carry. The path is split as the
-// server split it unless a middleware changed it.
+// had and net/http's request could not carry. The net/http middleware saw
+// the path below SCRIPT_NAME (as behind http.StripPrefix), so PATH_INFO is
+// what it left, a rewrite included, and SCRIPT_NAME the server's.
 type restoreEnviron struct{ app gateway.Application }
 
 func (r restoreEnviron) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
 	if orig, ok := env.Context().Value(environKey{}).(*gateway.Environ); ok {
-		if env.PathInfo == orig.Path() {
-			env.ScriptName, env.PathInfo = orig.ScriptName, orig.PathInfo
-		}
+		env.ScriptName = orig.ScriptName
 		env.Errors = orig.Errors
 		env.Multithread, env.Multiprocess, env.RunOnce = orig.Multithread, orig.Multiprocess, orig.RunOnce
 		for _, key := range orig.Keys() {

@@ -110,6 +110,32 @@ func TestUseKeepsTheTestClientsEnviron(t *testing.T) {
 	assert.Equal(t, "/root /x kept", resp.Text(), "SCRIPT_NAME and extension keys cross the net/http middleware")
 }
 
+// Below a script root the net/http middleware sees the App's path, as
+// behind http.StripPrefix, with the root in gateway.ScriptName; a path it
+// rewrites stays below the root.
+func TestUseSeesThePathBelowTheScriptRoot(t *testing.T) {
+	app := vial.New("mw")
+	app.Config["APPLICATION_ROOT"] = "/root"
+	app.Get("/y", func(r *vial.Request) any {
+		return r.Environ.ScriptName + " " + r.Environ.PathInfo + " " + r.URLFor("/y")
+	})
+	var seen string
+	app.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen = r.URL.Path + " " + gateway.ScriptName(r)
+			if r.URL.Path == "/x" {
+				r.URL.Path = "/y"
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+
+	resp := app.TestClient().Get("/x")
+	assert.Equal(t, "/x /root", seen)
+	require.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "/root /y /root/y", resp.Text(), "the rewritten path, below the root")
+}
+
 func TestCrossOriginProtectionThroughUse(t *testing.T) {
 	app := trailApp()
 	app.Use(http.NewCrossOriginProtection().Handler)

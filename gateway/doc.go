@@ -26,7 +26,9 @@
 //     machine every server runs ([Exchange], on a server's [Wire]), and the
 //     bridge to net/http both ways: [Handler] serves an Application to
 //     net/http (every net/http server and vial's dev server use it), and
-//     [FromHandler] runs any [net/http.Handler] as an Application.
+//     [FromHandler] runs any [net/http.Handler] as an Application; under
+//     a mount point the handler sees the path below it, as behind
+//     [net/http.StripPrefix], and [ScriptName] gives the mount point.
 //   - gateway/cgi: the CGI server (RFC 3875), as net/http/cgi.
 //   - gateway/middleware: Dispatcher (mount applications under path
 //     prefixes), ProxyFix (trust a set number of proxies' X-Forwarded-*

@@ -368,15 +368,23 @@ func (e *Environ) RequestURL() string {
 }
 
 // HTTPRequest builds a [net/http.Request] from the environ, for running
-// net/http code inside a gateway application ([FromHandler] uses it). Its
-// URL path is SCRIPT_NAME + PATH_INFO, its body reads gateway.input, its
-// context is gateway.context. As a server request has, it has a nil URL
-// scheme and host; an https request gets a non-nil, empty TLS state so that
-// code testing r.TLS sees the scheme.
+// net/http code inside a gateway application ([FromHandler] uses it).
+//
+// The request is the one a net/http handler mounted at SCRIPT_NAME sees,
+// as behind [net/http.StripPrefix]: its URL path is PATH_INFO alone ("" for
+// the mount point itself), with no RawPath, and its RequestURI is the raw
+// target the client sent, SCRIPT_NAME included. [ScriptName] gives the
+// mount point back, for a handler that builds links. Without SCRIPT_NAME
+// (a server's request, no mount) the path is the whole path.
+//
+// Its body reads gateway.input, its context is gateway.context (with the
+// mount point added when there is one). As a server request has, it has a
+// nil URL scheme and host; an https request gets a non-nil, empty TLS
+// state so that code testing r.TLS sees the scheme.
 func (e *Environ) HTTPRequest() *http.Request {
 	r := &http.Request{
 		Method:     e.Method,
-		URL:        &url.URL{Path: e.Path(), RawQuery: e.QueryString},
+		URL:        &url.URL{Path: e.PathInfo, RawQuery: e.QueryString},
 		Header:     e.Header,
 		Host:       e.Host,
 		RequestURI: e.RequestURI,
@@ -421,7 +429,32 @@ func (e *Environ) HTTPRequest() *http.Request {
 	if e.URLScheme == "https" {
 		r.TLS = &tls.ConnectionState{}
 	}
-	return r.WithContext(e.Context())
+	ctx := e.Context()
+	if e.ScriptName != "" {
+		ctx = context.WithValue(ctx, scriptNameKey{}, e.ScriptName)
+	}
+	return r.WithContext(ctx)
+}
+
+// scriptNameKey is the context key under which HTTPRequest records
+// SCRIPT_NAME.
+type scriptNameKey struct{}
+
+// ScriptName returns the mount point of a request built by
+// [Environ.HTTPRequest] (a net/http handler run by [FromHandler]): the
+// SCRIPT_NAME that its URL path does not include, "" or "/api", never
+// ending in "/". It is "" for a request no mount point was recorded on:
+// one from a net/http server, or built from an environ whose SCRIPT_NAME
+// was "" (which keeps the mount point its context already carried).
+// A handler builds its links on it, ScriptName(r) + "/users/7", as a
+// gateway application does on SCRIPT_NAME.
+//
+// The mount point travels in the request's context, so it survives
+// r.WithContext and net/http middleware. [net/http.StripPrefix] does not
+// add to it.
+func ScriptName(r *http.Request) string {
+	s, _ := r.Context().Value(scriptNameKey{}).(string)
+	return s
 }
 
 func setOrDel(h http.Header, name, value string) {

@@ -229,7 +229,9 @@ func TestEnvironHTTPRequest(t *testing.T) {
 
 	r := env.HTTPRequest()
 	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/app/a b/c", r.URL.Path)
+	assert.Equal(t, "/a b/c", r.URL.Path, "PATH_INFO: the path below the mount point, as behind http.StripPrefix")
+	assert.Empty(t, r.URL.RawPath)
+	assert.Equal(t, "/app", gateway.ScriptName(r), "the mount point is in the context")
 	assert.Equal(t, "x=1&y=2", r.URL.RawQuery)
 	assert.Equal(t, "example.com:8080", r.Host)
 	assert.Equal(t, "/app/a%20b/c?x=1&y=2", r.RequestURI)
@@ -241,7 +243,7 @@ func TestEnvironHTTPRequest(t *testing.T) {
 	assert.Equal(t, "text/plain", r.Header.Get("Content-Type"))
 	assert.EqualValues(t, 5, r.ContentLength)
 	assert.Nil(t, r.TLS)
-	assert.Equal(t, ctx, r.Context())
+	assert.Equal(t, ctx.Done(), r.Context().Done(), "the context is gateway.context's")
 	body, err := io.ReadAll(r.Body)
 	require.NoError(t, err)
 	assert.Equal(t, "hello", string(body))
@@ -265,7 +267,16 @@ func TestEnvironHTTPRequest(t *testing.T) {
 	assert.EqualValues(t, 0, r.ContentLength)
 	assert.Equal(t, "10.0.0.1", r.RemoteAddr)
 	assert.Equal(t, "HTTP/1.1", r.Proto)
-	assert.Equal(t, context.Background(), r.Context())
+	assert.Nil(t, r.Context().Done(), "no gateway.context: context.Background's")
+
+	// No SCRIPT_NAME: the whole path, and the context as it was.
+	env = hEnviron()
+	env.ScriptName, env.PathInfo = "", "/app/a b/c"
+	env.SetContext(ctx)
+	r = env.HTTPRequest()
+	assert.Equal(t, "/app/a b/c", r.URL.Path)
+	assert.Empty(t, gateway.ScriptName(r))
+	assert.Equal(t, ctx, r.Context(), "nothing added to the context")
 
 	// No Host: made from SERVER_NAME and SERVER_PORT.
 	env = &gateway.Environ{Method: "GET", PathInfo: "/", ServerName: "example.org", ServerPort: "81", URLScheme: "http"}

@@ -15,14 +15,18 @@ import (
 // FromHandler returns an Application that runs h, so any net/http handler
 // can be mounted, wrapped and tested like a gateway application.
 //
-// h sees the request [Environ.HTTPRequest] builds, and a ResponseWriter that
-// behaves as net/http's: the status and headers are taken when h calls
-// WriteHeader (or first writes), a missing Content-Type is sniffed from the
-// first bytes, a body written before h returns or flushes goes out with its
-// Content-Length, and output is buffered (4 KiB) and sent on each Flush and
-// when h returns, through the write callable of start, so it streams. Write
-// reports [net/http.ErrBodyNotAllowed] and [net/http.ErrContentLength] as
-// net/http does.
+// h sees the request [Environ.HTTPRequest] builds: mounted under a prefix
+// (SCRIPT_NAME set, by
+// [github.com/vial-go/vial/gateway/middleware.Dispatcher] say), its URL
+// path is the path below the mount point, as [net/http.StripPrefix] would
+// give it, and [ScriptName] returns the mount point. It gets a
+// ResponseWriter that behaves as net/http's: the status and headers are
+// taken when h calls WriteHeader (or first writes), a missing Content-Type
+// is sniffed from the first bytes, a body written before h returns or
+// flushes goes out with its Content-Length, and output is buffered (4 KiB)
+// and sent on each Flush and when h returns, through the write callable of
+// start, so it streams. Write reports [net/http.ErrBodyNotAllowed] and
+// [net/http.ErrContentLength] as net/http does.
 //
 // Hop-by-hop headers (Connection, Transfer-Encoding, Trailer, …), which a
 // gateway application must not send, are dropped: the server in front

@@ -18,6 +18,7 @@ import (
 	"github.com/vial-go/vial/internal/testutil"
 
 	"github.com/vial-go/vial/gateway"
+	"github.com/vial-go/vial/gateway/gatewaytest"
 )
 
 // FromHandler is tested by running the same net/http handler natively and
@@ -356,4 +357,45 @@ func TestFromHandlerInProcess(t *testing.T) {
 	assert.Equal(t, "text/plain", headers.Get("Content-Type"))
 	assert.Equal(t, "15", headers.Get("Content-Length"))
 	assert.Equal(t, "GET /in/process", out.String())
+}
+
+// Below a mount point (SCRIPT_NAME set, as Dispatcher leaves it), the
+// handler sees what http.StripPrefix would give it, and the mount point
+// through gateway.ScriptName, past middleware that replaces the context.
+func TestFromHandlerBelowAMountPoint(t *testing.T) {
+	type key struct{}
+	var seen []string
+	see := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.URL.Path+"|"+r.URL.RawPath+"|"+r.RequestURI+"|"+gateway.ScriptName(r))
+	})
+	withValue := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), key{}, 1)))
+		})
+	}
+	env := func(script, path, uri string) *gateway.Environ {
+		return &gateway.Environ{Method: "GET", ScriptName: script, PathInfo: path, RequestURI: uri,
+			ServerName: "local", ServerPort: "80", ServerProtocol: "HTTP/1.1", URLScheme: "http"}
+	}
+
+	app := gateway.FromHandler(withValue(see))
+	for _, e := range []*gateway.Environ{
+		env("/api", "/a b/c", "/api/a%20b/c"),
+		env("/api", "", "/api"),
+		env("", "/api/a b/c", "/api/a%20b/c"),
+	} {
+		gatewaytest.Serve(app, e)
+	}
+	assert.Equal(t, []string{
+		"/a b/c||/api/a%20b/c|/api",
+		"||/api|/api", // the mount point itself: "", as StripPrefix gives it
+		"/api/a b/c||/api/a%20b/c|",
+	}, seen)
+
+	// An environ whose SCRIPT_NAME is "" (gateway.Handler's, inside the
+	// mounted handler) keeps the mount point its context carries.
+	seen = nil
+	outer := gateway.FromHandler(gateway.Handler(gateway.FromHandler(see)))
+	gatewaytest.Serve(outer, env("/api", "/x", "/api/x"))
+	assert.Equal(t, []string{"/x||/api/x|/api"}, seen)
 }

@@ -16,7 +16,10 @@ import (
 // "/api" and "/api/users", not "/apix". The prefix moves from PATH_INFO to
 // SCRIPT_NAME, so the mounted application sees itself at the root: for
 // "/api/users" under "/api", SCRIPT_NAME gains "/api" and PATH_INFO is
-// "/users"; for "/api" itself PATH_INFO is "". Any request no key matches
+// "/users"; for "/api" itself PATH_INFO is "". A net/http handler mounted
+// through [gateway.FromHandler] sees the same: r.URL.Path "/users", as
+// behind [net/http.StripPrefix], and [gateway.ScriptName] "/api". Any
+// request no key matches
 // goes to app, untouched. Dispatchers nest: a mounted Dispatcher matches
 // against what its parent left in PATH_INFO.
 //

@@ -283,6 +283,45 @@ func TestDispatcherHTTP(t *testing.T) {
 	assert.Equal(t, "root||/apix|"+srv.URL+"/apix", get("/apix"))
 	assert.Equal(t, "root||/|"+srv.URL+"/", get("/"))
 	assert.Equal(t, "api|/api|/a b|"+srv.URL+"/api/a%20b", get("/api/a%20b"))
-	// A net/http handler mounted through FromHandler sees the full path.
-	assert.Equal(t, "legacy|/legacy/page", get("/legacy/page"))
+	// A net/http handler mounted through FromHandler sees the path below
+	// its mount point, as behind http.StripPrefix.
+	assert.Equal(t, "legacy|/page", get("/legacy/page"))
+}
+
+// A net/http handler mounted through FromHandler sees the URL below its
+// mount point, as http.StripPrefix would give it: a ServeMux registered
+// for "GET /users" answers /api/users.
+func TestDispatcherHTTPHandlerSeesItselfAtTheRoot(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "users|%s|%s|%s|%s", r.URL.Path, r.URL.RawPath, r.RequestURI, gateway.ScriptName(r))
+	})
+	mux.HandleFunc("GET /users/{name}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "user|%s|%s|%s", r.PathValue("name"), r.URL.Path, r.URL.EscapedPath())
+	})
+	d := middleware.Dispatcher(&mwProbe{name: "root"}, map[string]gateway.Application{
+		"/api": gateway.FromHandler(mux),
+	})
+	srv := httptest.NewServer(gateway.Handler(d))
+	defer srv.Close()
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+
+	code, body := get("/api/users?page=2")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, "users|/users||/api/users?page=2|/api", body,
+		"the path stripped, the request target as sent, the mount point in ScriptName")
+	code, body = get("/api/users/ann%20b")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, "user|ann b|/users/ann b|/users/ann%20b", body)
+	code, _ = get("/users")
+	assert.Equal(t, http.StatusOK, code, "outside the mount point: the fallback")
 }
