@@ -19,9 +19,9 @@ import (
 // pool for a later request (release).
 
 // newRequest builds the Request for env and matches its URL, as Flask's
-// request context does when it is pushed. A routing failure (404, 405, a
-// redirect) is kept, to be raised by DispatchRequest after the
-// before-request functions have run.
+// request context does when it is pushed. A routing failure (an untrusted
+// host, a 404, 405 or redirect) is kept, to be raised by DispatchRequest
+// after the before-request functions have run.
 func (a *App) newRequest(env *gateway.Environ) *Request {
 	r := requestPool.Get().(*Request)
 	r.Environ = env
@@ -36,6 +36,10 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 	}
 	if r.Header == nil {
 		r.Header = http.Header{}
+	}
+	if err := a.checkHost(r); err != nil { // TRUSTED_HOSTS, before matching as in Flask
+		r.routingErr = err
+		return r
 	}
 	rule, args, err := a.match(r)
 	if args != nil {
