@@ -9,8 +9,8 @@ import (
 )
 
 // This file is the App's middleware: net/http middleware registered with
-// Use, gateway middleware with Wrap, and the stacks they make, built once
-// for ServeHTTP, the dev server and the test client.
+// Use, gateway middleware with Wrap (and Mount, mount.go), and the stacks
+// they make, built once for ServeHTTP, the dev server and the test client.
 
 // Use adds net/http middleware around the App, outermost first: Use(a, b)
 // serves a(b(app)), and a later call goes inside the earlier ones, so
@@ -41,7 +41,8 @@ func (a *App) Use(mw ...func(http.Handler) http.Handler) {
 // app.wsgi_app = Middleware(app.wsgi_app) does: each call wraps what the
 // previous ones made, so the last call's middleware is the outermost of
 // those Wrap adds. All of them sit inside the net/http middleware of
-// [App.Use]. It is honoured wherever Use is.
+// [App.Use]. It is honoured wherever Use is. [App.Mount] is one more Wrap,
+// in the same order.
 //
 //	app.Wrap(func(next gateway.Application) gateway.Application {
 //		return middleware.ProxyFix(next, middleware.ProxyFixOptions{For: 1})
