@@ -429,16 +429,29 @@ func (e *Environ) HTTPRequest() *http.Request {
 	if e.URLScheme == "https" {
 		r.TLS = &tls.ConnectionState{}
 	}
-	ctx := e.Context()
 	if e.ScriptName != "" {
-		ctx = context.WithValue(ctx, scriptNameKey{}, e.ScriptName)
+		return r.WithContext(&scriptNameCtx{e.Context(), e.ScriptName})
 	}
-	return r.WithContext(ctx)
+	return r.WithContext(e.Context())
 }
 
 // scriptNameKey is the context key under which HTTPRequest records
 // SCRIPT_NAME.
 type scriptNameKey struct{}
+
+// scriptNameCtx is context.WithValue(ctx, scriptNameKey{}, name) in one
+// allocation instead of two (the string is not boxed until asked for).
+type scriptNameCtx struct {
+	context.Context
+	name string
+}
+
+func (c *scriptNameCtx) Value(key any) any {
+	if key == (scriptNameKey{}) {
+		return c.name
+	}
+	return c.Context.Value(key)
+}
 
 // ScriptName returns the mount point of a request built by
 // [Environ.HTTPRequest] (a net/http handler run by [FromHandler]): the
