@@ -59,6 +59,8 @@ type App struct {
 	// Flask's app.cli.
 	CLI *CLI
 
+	json JSONProvider // Flask's app.json: see JSONProvider and SetJSONProvider
+
 	viewFunctions map[string]View
 
 	beforeFirstRequest []func()
@@ -92,6 +94,7 @@ func New(name string) *App {
 		codeHandlers:  map[int]ErrorHandlerFunc{},
 		Logger:        defaultLogger,
 		CLI:           &CLI{},
+		json:          &DefaultJSONProvider{},
 	}
 	a.handler.App = a
 	a.panicLog = ratelog.New(a.logPanicRepeats, ratelog.Options{})

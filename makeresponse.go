@@ -87,6 +87,9 @@ func toResponse(req *Request, rv any) (*Response, error) {
 		if v == nil {
 			return nil, errors.New("vial: a nil *Response is not a valid response")
 		}
+		if req != nil {
+			v.resolveJSON(req.app) // JSON's, now that the App is known
+		}
 		if err := v.buildErr(); err != nil {
 			return nil, err
 		}
@@ -104,7 +107,7 @@ func toResponse(req *Request, rv any) (*Response, error) {
 	case *HTTPError:
 		return v.GetResponse(), nil
 	case map[string]any:
-		return checked(jsonResponse(req.newResponse(), v))
+		return checked(jsonResponse(req, req.newResponse(), v))
 	case iter.Seq[[]byte]:
 		return streamed(req.newResponse(), v), nil
 	case func(func([]byte) bool):
@@ -140,7 +143,7 @@ func toJSONResponse(req *Request, rv any) (*Response, error) {
 	t := reflect.TypeOf(rv)
 	switch t.Kind() {
 	case reflect.Map, reflect.Slice, reflect.Array, reflect.Struct:
-		return checked(jsonResponse(req.newResponse(), rv))
+		return checked(jsonResponse(req, req.newResponse(), rv))
 	case reflect.Pointer:
 		if t.Elem().Kind() != reflect.Struct {
 			break
@@ -152,7 +155,7 @@ func toJSONResponse(req *Request, rv any) (*Response, error) {
 			return nil, fmt.Errorf("vial: a nil %s is not a response; "+
 				"return an error such as vial.Abort(404) when there is nothing to send", t)
 		}
-		return checked(jsonResponse(req.newResponse(), rv))
+		return checked(jsonResponse(req, req.newResponse(), rv))
 	}
 	return nil, unsupported(rv)
 }

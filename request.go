@@ -1,7 +1,6 @@
 package vial
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -233,25 +232,6 @@ func isJSON(mimetype string) bool {
 		strings.HasPrefix(mimetype, "application/") && strings.HasSuffix(mimetype, "+json")
 }
 
-// errJSONExtraData reports more than white space after a JSON value.
-var errJSONExtraData = errors.New("extra data after the JSON value")
-
-// decodeJSON decodes data, one JSON value and nothing after it but white
-// space, into v, with numbers as json.Number in an interface. (Decoder.More
-// would let a stray "]" or "}" through: it reports the end of an array or
-// object.)
-func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) > 0 {
-		return errJSONExtraData
-	}
-	return nil
-}
-
 // ContentLength returns the declared body length, or -1.
 func (r *Request) ContentLength() int64 {
 	if r.Environ.ContentLength == "" {
@@ -381,7 +361,7 @@ func (r *Request) JSON(v any) error {
 	if err != nil {
 		return err
 	}
-	if err := decodeJSON(data, v); err != nil {
+	if err := r.app.JSONProvider().Loads(data, v); err != nil {
 		return &HTTPError{Code: http.StatusBadRequest, Description: "Failed to decode JSON object: " + jsonProblem(err), Err: err}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package vial
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -62,6 +61,7 @@ type rareFields struct {
 	reader  io.Reader
 	app     gateway.Application
 	onClose []func()
+	json    any   // kindJSON: the value to encode
 	err     error // a failure to build the response (JSON encoding), reported by MakeResponse
 	readErr error // a failure of the reader body
 }
@@ -90,6 +90,7 @@ const (
 	kindStream
 	kindReader
 	kindApp
+	kindJSON // a value the App encodes with its JSONProvider when it sends it (see JSON)
 )
 
 func newResponse() *Response {
@@ -184,6 +185,7 @@ func (r *Response) SetMimetype(mimetype string) {
 // kept, so the response can still be sent; an application body cannot be
 // read and gives nil.
 func (r *Response) Data() []byte {
+	r.resolveJSON(r.app())
 	switch r.kind {
 	case kindText:
 		r.data, r.kind = []byte(r.text), kindBytes
@@ -255,7 +257,7 @@ func (r *Response) CallOnClose(fn func()) {
 func (r *Response) resetBody() {
 	r.text, r.data = "", nil
 	if r.rare != nil {
-		r.rare.stream, r.rare.reader, r.rare.app = nil, nil, nil
+		r.rare.stream, r.rare.reader, r.rare.app, r.rare.json = nil, nil, nil, nil
 	}
 	r.Header.Del("Content-Length")
 }
@@ -290,6 +292,7 @@ func (r *Response) DeleteCookie(name string, path ...string) {
 // (each replacing the application's fields of its name, Set-Cookie added)
 // and a status other than 200 apply on top of its answer.
 func (r *Response) ServeGateway(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+	r.resolveJSON(r.app())
 	if r.kind == kindApp {
 		return r.serveApp(env, start)
 	}
@@ -446,26 +449,6 @@ func (b *streamedBody) Close() error {
 	}
 	r.runOnClose()
 	return err
-}
-
-// JSON returns a 200 application/json response holding v encoded as JSON,
-// followed by a newline as Flask's jsonify writes it. Maps are encoded with
-// sorted keys. If v cannot be encoded, the response carries the error and
-// [App.MakeResponse] reports it (a 500).
-func JSON(v any) *Response {
-	return jsonResponse(newResponse(), v)
-}
-
-// jsonResponse makes r, a new response, the JSON response for v.
-func jsonResponse(r *Response, v any) *Response {
-	r.Header = append(r.Header, gateway.Header{Name: "Content-Type", Value: "application/json"})
-	data, err := json.Marshal(v)
-	if err != nil {
-		r.more().err = fmt.Errorf("vial: JSON: %w", err)
-		return r
-	}
-	r.data = append(data, '\n')
-	return r
 }
 
 // Redirect returns a response that redirects the client to location, with
