@@ -1,64 +1,152 @@
 package vial
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Main gives the program Flask's command line, and exits with its status:
 //
 //	go run ./examples/hello run --debug
 //	go run ./examples/hello routes --sort rule
+//	go run ./examples/hello init-db --drop      # a command of app.CLI
 //
 // Commands: run (--host, --port, --debug, --reload, --cert, --key) serves
-// the App on the development server; routes prints the URL rules. Bad
-// usage prints the usage on stderr and exits with status 2.
+// the App on the development server; routes prints the URL rules; the
+// commands registered with [CLI.Command] run their functions. "--help",
+// alone or after a command, prints the usage on stdout (status 0). Bad
+// usage, an unknown command or flag or a command's [UsageError], prints
+// "Error: " and the message, then the usage, on stderr (status 2); a
+// command's other errors print "Error: " and the message (status 1).
+// Flags are Go's: -port 8000, --port=8000 and --port 8000 alike, before the
+// arguments.
 func (a *App) Main() {
-	os.Exit(a.RunCLI(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(a.runCLI(os.Args[1:], os.Stdout, os.Stderr, signalContext))
 }
 
 // RunCLI runs the command line args (without the program name) as [App.Main]
-// does, writing to stdout and stderr, and returns the exit status.
+// does, writing to stdout and stderr, and returns the exit status. The
+// commands' [CLIContext.Context] is never cancelled. RunCLI may be called
+// again (as tests do), not concurrently on one App.
 func (a *App) RunCLI(args []string, stdout, stderr io.Writer) int {
+	return a.runCLI(args, stdout, stderr, func() (context.Context, context.CancelFunc) {
+		return context.Background(), func() {}
+	})
+}
+
+// signalContext is a command's context under Main: cancelled by the first
+// SIGINT or SIGTERM, after which the signals' default comes back, so a
+// second Ctrl-C stops a command that does not watch its context. Only a
+// custom command gets one: run keeps the dev server's own handling.
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
+}
+
+func (a *App) runCLI(args []string, stdout, stderr io.Writer, newContext func() (context.Context, context.CancelFunc)) int {
+	a.CLI.started.Store(true)
+	cmds := a.commands()
 	if len(args) == 0 {
-		a.usage(stderr)
+		a.usage(stderr, cmds)
 		return 2
 	}
-	switch args[0] {
-	case "run":
-		return a.runCommand(args[1:], stderr)
-	case "routes":
-		return a.routesCommand(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		a.usage(stdout)
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		a.usage(stdout, cmds)
 		return 0
+	case "help": // "help" or "help COMMAND"
+		if len(args) == 1 {
+			a.usage(stdout, cmds)
+			return 0
+		}
+		name, args = args[1], []string{args[1], "--help"}
 	}
-	fmt.Fprintf(stderr, "Error: no such command %q.\n\n", args[0])
-	a.usage(stderr)
-	return 2
+	cmd := cmds[name]
+	if cmd == nil {
+		msg := fmt.Sprintf("No such command '%s'.", name)
+		if strings.HasPrefix(name, "-") {
+			option, _, _ := strings.Cut(name, "=")
+			msg = "No such option: " + option
+		}
+		fmt.Fprintf(stderr, "Error: %s\n\n", msg)
+		a.usage(stderr, cmds)
+		return 2
+	}
+	return a.runCommand(cmd, args[1:], stdout, stderr, newContext)
 }
 
-func (a *App) usage(w io.Writer) {
-	fmt.Fprintf(w, `Usage: %s COMMAND [OPTIONS]
-
-  A command line for the vial app %q.
-
-Commands:
-  run     Run the development server.
-  routes  Show the routes of the app.
-
-Run "%[1]s COMMAND -h" for a command's options.
-`, programName(), a.Name)
+// runCommand parses the command's flags, runs it, and maps what it returns
+// to the exit status.
+func (a *App) runCommand(cmd *Command, args []string, stdout, stderr io.Writer, newContext func() (context.Context, context.CancelFunc)) int {
+	prog := a.CLI.progName()
+	fs, err := cmd.parse(args)
+	var ctx context.Context
+	if err == nil {
+		var stop context.CancelFunc
+		ctx, stop = newContext()
+		defer stop()
+		err = cmd.fn(&CLIContext{App: a, Flags: fs, Stdout: stdout, Stderr: stderr, ctx: ctx})
+	}
+	var usage UsageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		cmd.writeUsage(stdout, prog)
+		return 0
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "Error: %s\n\n", err)
+		cmd.writeUsage(stderr, prog)
+		return 2
+	case ctx != nil && ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "Aborted!") // click's words for a Ctrl-C
+		return 1
+	}
+	fmt.Fprintln(stderr, "Error:", err)
+	return 1
 }
 
-func programName() string {
+// commands returns the built-in commands and the App's, by name. The
+// built-in ones are made afresh for each run.
+func (a *App) commands() map[string]*Command {
+	cmds := map[string]*Command{"run": a.runCommandDef(), "routes": a.routesCommandDef()}
+	maps.Copy(cmds, a.CLI.commands)
+	return cmds
+}
+
+func (a *App) usage(w io.Writer, cmds map[string]*Command) {
+	prog := a.CLI.progName()
+	fmt.Fprintf(w, "Usage: %s [OPTIONS] COMMAND [ARGS]...\n\n  A command line for the vial app %q.\n\nOptions:\n", prog, a.Name)
+	writeList(w, [][2]string{{"-h, --help", "Show this message and exit."}})
+	fmt.Fprintln(w, "\nCommands:")
+	var rows [][2]string
+	for _, c := range sortedCommands(cmds) {
+		rows = append(rows, [2]string{c.name, c.summary()})
+	}
+	writeList(w, rows)
+	fmt.Fprintf(w, "\nRun \"%s COMMAND --help\" for a command's options.\n", prog)
+}
+
+func (cli *CLI) progName() string {
+	if cli.ProgName != "" {
+		return cli.ProgName
+	}
 	name := os.Args[0]
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -66,48 +154,30 @@ func programName() string {
 	return name
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(programName()+" "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-func (a *App) runCommand(args []string, stderr io.Writer) int {
-	fs := newFlagSet("run", stderr)
+// runCommandDef is the run command, Flask's flask run.
+func (a *App) runCommandDef() *Command {
+	cmd := newCommand("run", "Run the development server.", nil)
+	fs := cmd.Flags
 	host := fs.String("host", "127.0.0.1", "the interface to bind to")
 	port := fs.Int("port", 5000, "the port to bind to")
 	debug := fs.Bool("debug", envDebug(), "debug mode: the debugger, the reloader, contract validation (also VIAL_DEBUG=1)")
 	reload := fs.Bool("reload", false, "restart when the sources change (on with --debug unless --reload=false)")
 	cert := fs.String("cert", "", `a certificate file for HTTPS, or "adhoc" for a self-signed one`)
 	key := fs.String("key", "", "the key file for --cert")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	cmd.fn = func(c *CLIContext) error {
+		if (*cert == "") != (*key == "") && *cert != "adhoc" {
+			return UsageError("--cert and --key go together (or --cert adhoc)")
 		}
-		return 2
+		opts := []RunOption{Debug(*debug)}
+		if isFlagSet(c.Flags, "reload") {
+			opts = append(opts, Reload(*reload))
+		}
+		if *cert != "" {
+			opts = append(opts, TLS(*cert, *key))
+		}
+		return a.Run(net.JoinHostPort(*host, strconv.Itoa(*port)), opts...)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "Error: run takes no arguments, got %q\n", fs.Args())
-		fs.Usage()
-		return 2
-	}
-	if (*cert == "") != (*key == "") && *cert != "adhoc" {
-		fmt.Fprintln(stderr, "Error: --cert and --key go together (or --cert adhoc)")
-		return 2
-	}
-	opts := []RunOption{Debug(*debug)}
-	if isFlagSet(fs, "reload") {
-		opts = append(opts, Reload(*reload))
-	}
-	if *cert != "" {
-		opts = append(opts, TLS(*cert, *key))
-	}
-	if err := a.Run(net.JoinHostPort(*host, strconv.Itoa(*port)), opts...); err != nil {
-		fmt.Fprintln(stderr, "Error:", err)
-		return 1
-	}
-	return 0
+	return cmd
 }
 
 func isFlagSet(fs *flag.FlagSet, name string) bool {
@@ -120,24 +190,21 @@ func isFlagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-func (a *App) routesCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("routes", stderr)
-	sortBy := fs.String("sort", "endpoint", "sort by endpoint, methods, rule or match (registration order)")
-	allMethods := fs.Bool("all-methods", false, "show HEAD and OPTIONS too")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+// routesCommandDef is the routes command, Flask's flask routes.
+func (a *App) routesCommandDef() *Command {
+	cmd := newCommand("routes", "Show the routes of the app.", nil)
+	sortBy := cmd.Flags.String("sort", "endpoint", "sort by endpoint, methods, rule or match (registration order)")
+	allMethods := cmd.Flags.Bool("all-methods", false, "show HEAD and OPTIONS too")
+	cmd.fn = func(c *CLIContext) error {
+		switch *sortBy {
+		case "endpoint", "methods", "rule", "match":
+		default:
+			return UsageError(fmt.Sprintf("Invalid value for '--sort': '%s' is not one of 'endpoint', 'methods', 'rule', 'match'.", *sortBy))
 		}
-		return 2
+		a.WriteRoutes(c.Stdout, *sortBy, *allMethods)
+		return nil
 	}
-	switch *sortBy {
-	case "endpoint", "methods", "rule", "match":
-	default:
-		fmt.Fprintf(stderr, "Error: --sort takes endpoint, methods, rule or match, not %q\n", *sortBy)
-		return 2
-	}
-	a.WriteRoutes(stdout, *sortBy, *allMethods)
-	return 0
+	return cmd
 }
 
 // WriteRoutes writes the URL rules as an aligned table of Endpoint, Methods
@@ -186,6 +253,3 @@ func (a *App) WriteRoutes(w io.Writer, sortBy string, allMethods bool) {
 		line(row)
 	}
 }
-
-// CLI is an App's set of custom commands (Flask's app.cli).
-type CLI struct{}
