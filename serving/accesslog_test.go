@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -302,4 +303,34 @@ func TestAccessLogMiddlewareLogsAPanicAndPassesItOn(t *testing.T) {
 	accessRecord(t, outer, logs, "/p")
 	assert.Equal(t, "boom", testutil.Wait(t, recovered, "the panic"))
 	assert.Contains(t, logs.String(), `"status":202`)
+}
+
+// The dev server's access record, on any net/http server: here
+// net/http/httptest's, for an App it would be app.Use(serving.AccessLog(nil)).
+func ExampleAccessLog() {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	h := AccessLog(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("hello"))
+	}))
+	srv := httptest.NewServer(h)
+	resp, err := http.Get(srv.URL + "/greet?name=ann")
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	srv.Close() // the handler has returned: the record is out
+
+	var rec struct {
+		Msg                string
+		Method, URI, Proto string
+		Status             int
+		Bytes              int64
+	}
+	json.Unmarshal(logs.Bytes(), &rec)
+	fmt.Println(rec.Msg[strings.Index(rec.Msg, "]")+2:])
+	fmt.Println(rec.Method, rec.URI, rec.Proto, rec.Status, rec.Bytes)
+	// Output:
+	// "GET /greet?name=ann HTTP/1.1" 200 -
+	// GET /greet?name=ann HTTP/1.1 200 5
 }
