@@ -73,15 +73,18 @@ type App struct {
 	codeHandlers       map[int]ErrorHandlerFunc
 	errorHandlers      []errorHandlerEntry
 
-	serving   atomic.Bool // the first request has arrived: setup is over
-	gotFirst  atomic.Bool // before-first-request functions have run
-	firstLock sync.Mutex
-	handler   gateway.HTTPHandler
-	use       []func(http.Handler) http.Handler               // Use's middleware, outermost first
-	wraps     []func(gateway.Application) gateway.Application // Wrap's, outermost last
-	stackOnce sync.Once
-	stack     http.Handler     // what ServeHTTP serves when there is middleware
-	panicLog  *ratelog.Limiter // of the panics logException logs, by site
+	serving     atomic.Bool // the first request has arrived: setup is over
+	gotFirst    atomic.Bool // before-first-request functions have run
+	firstLock   sync.Mutex
+	handler     gateway.HTTPHandler
+	use         []func(http.Handler) http.Handler               // Use's middleware, outermost first
+	wraps       []func(gateway.Application) gateway.Application // Wrap's and Mount's, outermost last
+	mounted     map[string]bool                                 // Mount's prefixes
+	lastMount   *mountLayer                                     // Mount's newest layer, at wraps[lastMountAt]
+	lastMountAt int
+	stackOnce   sync.Once
+	stack       http.Handler     // what ServeHTTP serves when there is middleware
+	panicLog    *ratelog.Limiter // of the panics logException logs, by site
 }
 
 // New returns an App named name (Flask(__name__)).

@@ -35,8 +35,9 @@ import (
 //     PATH_INFO "/users";
 //   - an [net/http.Handler] (a ServeMux, a chi router), which sees
 //     r.URL.Path "/users" as behind [net/http.StripPrefix], and the
-//     prefix in [gateway.ScriptName]. For prefix itself its path is "",
-//     as StripPrefix gives it.
+//     prefix in [gateway.ScriptName]. A request for prefix itself is
+//     redirected (308) to prefix + "/", where a ServeMux would send the
+//     empty path StripPrefix leaves to the App's root.
 //
 // Mount is one more [App.Wrap], in the order of the calls: the gateway
 // middleware wrapped before it serves the App alone, the middleware
@@ -70,19 +71,21 @@ func (a *App) Mount(prefix string, h any) {
 	default:
 		panic(fmt.Sprintf("%scannot mount a %T: want a *vial.App, a gateway.Application or an http.Handler", what, h))
 	}
-	for _, w := range a.wraps {
-		if l := layerOf(w); l != nil && l.mounts[prefix] != nil {
-			panic(what + "the prefix is mounted already")
-		}
+	if a.mounted[prefix] {
+		panic(what + "the prefix is mounted already")
 	}
-	var last *mountLayer // the layer to add to: the last Wrap, if it is one
-	if n := len(a.wraps); n > 0 {
-		last = layerOf(a.wraps[n-1])
-	}
-	if last == nil {
+	// Consecutive calls share the last layer; a Wrap between them starts
+	// another.
+	last := a.lastMount
+	if last == nil || a.lastMountAt != len(a.wraps)-1 {
 		last = &mountLayer{mounts: map[string]any{}}
 		a.wraps = append(a.wraps, last.wrap)
+		a.lastMount, a.lastMountAt = last, len(a.wraps)-1
 	}
+	if a.mounted == nil {
+		a.mounted = map[string]bool{}
+	}
+	a.mounted[prefix] = true
 	last.mounts[prefix] = h
 }
 
@@ -107,12 +110,8 @@ type mountLayer struct {
 
 // wrap is the Dispatcher around next. A mounted App's stack is built
 // here, when the App's is, so that the App may still be set up after it
-// was mounted. Given a *layerProbe, it says which layer it is instead.
+// was mounted.
 func (l *mountLayer) wrap(next gateway.Application) gateway.Application {
-	if p, ok := next.(*layerProbe); ok {
-		p.layer = l
-		return p
-	}
 	apps := make(map[string]gateway.Application, len(l.mounts))
 	for prefix, h := range l.mounts {
 		switch v := h.(type) {
@@ -121,31 +120,26 @@ func (l *mountLayer) wrap(next gateway.Application) gateway.Application {
 		case gateway.Application:
 			apps[prefix] = v
 		case http.Handler:
-			apps[prefix] = gateway.FromHandler(v)
+			apps[prefix] = gateway.FromHandler(slashRoot{v})
 		}
 	}
 	return middleware.Dispatcher(next, apps)
 }
 
-// mountWrapPC is the code of every mountLayer's wrap method value: the
-// App keeps its mounts among Wrap's functions, and this tells them apart.
-var mountWrapPC = reflect.ValueOf((*mountLayer)(nil).wrap).Pointer()
+// slashRoot redirects a request for the mount point itself ("/docs"),
+// whose path below it is empty, to the mount point with a slash, with a
+// 308 as the App's own rules redirect: a net/http handler such as a
+// ServeMux would redirect the empty path to "/", the App's root.
+type slashRoot struct{ h http.Handler }
 
-// layerOf returns the mountLayer w is the wrap of, or nil if w is a
-// function Wrap was given.
-func layerOf(w func(gateway.Application) gateway.Application) *mountLayer {
-	if reflect.ValueOf(w).Pointer() != mountWrapPC {
-		return nil
+func (s slashRoot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "" {
+		s.h.ServeHTTP(w, r)
+		return
 	}
-	p := &layerProbe{}
-	w(p)
-	return p.layer
-}
-
-// A layerProbe asks a mountLayer's wrap which layer it is. It is never
-// served.
-type layerProbe struct{ layer *mountLayer }
-
-func (*layerProbe) ServeGateway(*gateway.Environ, gateway.StartResponse) gateway.Body {
-	panic("vial: a mount layer's probe was served")
+	target := gateway.ScriptName(r) + "/"
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, target, http.StatusPermanentRedirect)
 }

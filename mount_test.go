@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -66,6 +67,27 @@ func TestMountServeMuxSeesTheStrippedPath(t *testing.T) {
 	assert.Equal(t, "site /apix", c.Get("/apix").Text(), "not below the prefix: the App")
 	assert.Equal(t, "site /", c.Get("/").Text())
 	assert.Equal(t, 404, c.Get("/users").StatusCode, "the mux is not at the root")
+}
+
+// The prefix itself, which a net/http handler would see as the empty path
+// (and a ServeMux redirect to the App's "/"), redirects to the prefix with
+// a slash, keeping the query; a gateway application sees PATH_INFO "".
+func TestMountPrefixItselfRedirectsAHandlerBelowIt(t *testing.T) {
+	app := siteApp()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "mux root") })
+	app.Mount("/docs", mux)
+	app.Mount("/gw", gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		start("200 OK", gateway.Headers{{Name: "Content-Type", Value: "text/plain"}})
+		return gateway.Strings("path_info=" + strconv.Quote(env.PathInfo))
+	}))
+	c := app.TestClient()
+
+	resp := c.Get("/docs?q=1")
+	assert.Equal(t, 308, resp.StatusCode)
+	assert.Equal(t, "/docs/?q=1", resp.Header.Get("Location"))
+	assert.Equal(t, "mux root", c.Get("/docs/").Text())
+	assert.Equal(t, `path_info=""`, c.Get("/gw").Text())
 }
 
 func TestMountAppKeepsItsHooksMiddlewareAndURLs(t *testing.T) {
