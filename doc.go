@@ -53,9 +53,18 @@ package vial
 
 // Where each concern lives, in the order a request meets them:
 //
-//	app.go              App, New, Config, route registration and its options
+//	app.go              App, New, route registration and its options
+//	config.go           Config, its loaders (FromFile, FromPrefixedEnv) and typed getters
+//	logblock.go         NewLogHandler: a logged stack as a block of lines
 //	middleware.go       Use (net/http middleware) and Wrap (gateway middleware), the stacks
-//	serve.go, cli.go    app.Run on the dev server, app.Main (Flask's command line)
+//	mount.go            Mount: other applications under a prefix
+//	serve.go            app.Run on the dev server
+//	production.go       app.Serve, the production server: the drain and readiness;
+//	                    production_options.go its options, production_listen.go and
+//	                    production_{unix,linux,bsd,other}.go the listener, SO_REUSEPORT
+//	cli.go              app.Main (Flask's command line); cli_command.go CLI, Command,
+//	                    the click-style help and errors
+//	trustedhosts.go     TRUSTED_HOSTS and HostIsTrusted, checked before the URL is matched
 //	dispatch.go         ServeGateway and the pipeline, one method per step, top to bottom
 //	context.go          the request's context: made, matched, torn down, recycled
 //	routing.go          the URL map and its rules, matching (werkzeug's map)
@@ -67,7 +76,8 @@ package vial
 //	hooks.go            the registries of the before, after, teardown and error hooks
 //	errors.go           HTTPError, Abort, the default error pages
 //	request.go, g.go    Request and its per-request storage
-//	makeresponse.go     what a view returns, made a Response
+//	makeresponse.go     what a view returns, made a Response; json.go the JSON
+//	                    provider (Flask's app.json) and JSON
 //	response.go         Response and how it is sent; appresponse.go a Response
 //	                    that wraps an application, the hooks' headers on top
 //	signals.go          Signal and the request signals
