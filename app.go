@@ -6,9 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"reflect"
-	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -271,23 +268,11 @@ func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) 
 		opt(r)
 	}
 	if r.Endpoint == "" {
-		r.Endpoint = endpointFor(view, rule)
+		r.Endpoint = endpointFor(view, r)
 	}
 	if view != nil {
-		pc := reflect.ValueOf(view).Pointer()
 		if old, ok := a.viewFunctions[r.Endpoint]; ok {
-			if oldPC := reflect.ValueOf(old).Pointer(); oldPC != pc {
-				panic(fmt.Sprintf("vial: rule %q: view function %s is overwriting the existing view %s for endpoint %q",
-					rule, funcName(pc), funcName(oldPC), r.Endpoint))
-			}
-			if boundFunc(pc) {
-				// Go cannot compare function values: two method values of one
-				// method (users.List, admins.List), or two closures of one
-				// literal, share their code and may still differ.
-				panic(fmt.Sprintf("vial: rule %q: %s is already the view of endpoint %q and may be bound to "+
-					"other values there (a method value or a closure); name the endpoints apart with vial.Endpoint",
-					rule, funcName(pc), r.Endpoint))
-			}
+			checkViewCollision(old, view, r)
 		}
 	}
 	a.URLMap.Add(r)
@@ -305,39 +290,6 @@ func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) 
 
 // ViewFunction returns the view registered for endpoint, or nil.
 func (a *App) ViewFunction(endpoint string) View { return a.viewFunctions[endpoint] }
-
-var anonymousFunc = regexp.MustCompile(`(^|\.)(func\d+|glob\.)`)
-
-// endpointFor names an endpoint after its view function: "about" for
-// main.about, "Show" for (*Users).Show; an anonymous function has no name, so
-// the rule stands in.
-func endpointFor(view View, rule string) string {
-	if view == nil {
-		return rule
-	}
-	// The runtime writes a generic function's type arguments as "[...]":
-	// an instance of func list[T any] is named after list.
-	full := strings.ReplaceAll(funcName(reflect.ValueOf(view).Pointer()), "[...]", "")
-	name := strings.TrimSuffix(full[strings.LastIndexByte(full, '/')+1:], "-fm")
-	if anonymousFunc.MatchString(name) || name == "" {
-		return rule
-	}
-	return name[strings.LastIndexByte(name, '.')+1:]
-}
-
-// boundFunc reports whether the function at pc is a method value or a
-// closure, whose identity its code does not give.
-func boundFunc(pc uintptr) bool {
-	name := funcName(pc)
-	return strings.HasSuffix(name, "-fm") || anonymousFunc.MatchString(name[strings.LastIndexByte(name, '/')+1:])
-}
-
-func funcName(pc uintptr) string {
-	if f := runtime.FuncForPC(pc); f != nil {
-		return f.Name()
-	}
-	return "?"
-}
 
 // checkSetup panics once the App has served a request: the tables are read
 // without locks from then on.
