@@ -111,6 +111,9 @@ func (a *App) ServeContext(ctx context.Context, addr string, opts ...ServeOption
 	if err != nil {
 		return err
 	}
+	// Shutdown closes ln, but net/http's ServeTLS returns a certificate
+	// error before serving, leaving it open: Serve owns it and closes it.
+	defer ln.Close()
 	g := &gate{readiness: c.readiness, next: a.productionHandler(c, log)}
 	srv := c.httpServer(g, log)
 	served := make(chan error, 1)

@@ -9,10 +9,12 @@ import (
 )
 
 // listen returns the listener Serve serves on: the one given, or a TCP
-// socket bound to addr, with SO_REUSEPORT when asked.
+// socket bound to addr, with SO_REUSEPORT when asked. A given listener it
+// refuses is closed, as Serve closes it when it is done.
 func (c *serveConfig) listen(ctx context.Context, addr string) (net.Listener, error) {
 	if c.listener != nil {
 		if c.reusePort {
+			c.listener.Close()
 			return nil, errors.New("vial: Serve: ReusePort cannot apply to a socket given with Listener")
 		}
 		return c.listener, nil

@@ -264,10 +264,24 @@ func TestServeTLSFiles(t *testing.T) {
 }
 
 func TestServeReturnsAServingErrorAtOnce(t *testing.T) {
-	s := serveInProcess(t, New("prod"), TLSFiles("/nonexistent/cert.pem", "/nonexistent/key.pem"))
-	err := s.wait(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	err = New("prod").ServeContext(context.Background(), "", Listener(ln), LogRequests(false),
+		ServeLogger(slog.New(slog.DiscardHandler)), TLSFiles("/nonexistent/cert.pem", "/nonexistent/key.pem"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "/nonexistent/cert.pem")
+	// net/http's ServeTLS returns a certificate error without closing the
+	// listener: Serve must, or the port stays bound.
+	assert.ErrorIs(t, ln.Close(), net.ErrClosed, "Serve closed the listener")
+}
+
+// A Listener that Serve cannot use is still closed, as documented.
+func TestServeClosesAListenerItRefuses(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	err = New("prod").ServeContext(context.Background(), "", Listener(ln), ReusePort(true))
+	require.Error(t, err)
+	assert.ErrorIs(t, ln.Close(), net.ErrClosed, "Serve closed the listener")
 }
 
 // writeTestCert writes a self-signed certificate for 127.0.0.1 and its key.
