@@ -38,8 +38,9 @@ import (
 // AccessLog returns net/http middleware that logs each request to logger
 // (slog.Default() at the time of the request when nil) with the dev
 // server's record, above: the same message and attributes, whatever server
-// runs the handler. The record is written when the handler returns, or
-// panics (the panic goes on). The status and size are read from a thin
+// runs the handler. The record is written when the handler returns (a
+// handler that wrote nothing is logged with net/http's implicit 200), or
+// panics (the panic goes on, and the status is what was sent, 0 if none). The status and size are read from a thin
 // wrapper of the ResponseWriter that keeps [net/http.Flusher] (streamed
 // bodies still stream), [io.ReaderFrom] (sendfile) and [net/http.Hijacker]
 // working, and unwraps for [net/http.ResponseController].
@@ -78,6 +79,10 @@ func (a *accessLogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Also on a panic (an aborted response, PassthroughErrors): the
 		// request is logged with what was sent, and the panic goes on.
 		now := time.Now()
+		if returned && rec.status == 0 {
+			// The handler wrote nothing: net/http sends a 200.
+			rec.status = http.StatusOK
+		}
 		logRequest(a.logger, now, r, rec.status, rec.size, now.Sub(start))
 		if returned {
 			*rec = responseRecorder{}

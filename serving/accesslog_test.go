@@ -289,6 +289,17 @@ func TestAccessLogNilLoggerFollowsSlogDefault(t *testing.T) {
 	assert.Equal(t, float64(2), rec["bytes"])
 }
 
+// A handler that returns without writing gets net/http's implicit 200,
+// and the record says so, as werkzeug's would.
+func TestAccessLogOfAnEmptyResponseIs200(t *testing.T) {
+	logs := new(testutil.SyncBuffer)
+	h := AccessLog(newJSONLogger(logs))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	rec := accessRecord(t, h, logs, "/empty")
+	assert.Equal(t, float64(200), rec["status"])
+	assert.Equal(t, float64(0), rec["bytes"])
+	assert.Contains(t, rec["msg"], `"GET /empty HTTP/1.1" 200 -`)
+}
+
 func TestAccessLogMiddlewareLogsAPanicAndPassesItOn(t *testing.T) {
 	logs := new(testutil.SyncBuffer)
 	recovered := make(chan any, 1)
