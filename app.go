@@ -26,9 +26,12 @@ type View func(r *Request) any
 // the configuration. It is a [gateway.Application] (ServeGateway runs
 // Flask's full_dispatch_request) and an [net/http.Handler].
 //
-// Register everything before the first request: once the App has served
-// one, its tables are read without locks and registering panics.
+// An App is a [Scaffold]: routes and hooks are registered with the
+// methods it shares with [Blueprint]. Register everything before the first
+// request: once the App has served one, its tables are read without locks
+// and registering panics.
 type App struct {
+	Scaffold
 	// Name names the application in logs and on the dev server's banner,
 	// like Flask(__name__).
 	Name string
@@ -61,14 +64,10 @@ type App struct {
 	viewFunctions map[string]View
 
 	beforeFirstRequest []func()
-	beforeRequest      []func(*Request) any
-	afterRequest       []func(*Request, *Response) *Response
-	teardownRequest    []func(*Request, error)
 	teardownAppContext []func(*Request, error)
-	urlValuePreproc    []func(endpoint string, values map[string]any)
-	urlDefaults        []func(endpoint string, values map[string]any)
-	codeHandlers       map[int]ErrorHandlerFunc
-	errorHandlers      []errorHandlerEntry
+	blueprints         map[string]*Blueprint // by registered name, dotted for nested ones
+	blueprintHooks     map[string]*hookSet   // the hooks of each registered name
+	scopes             scopes                // the hooks in request order, per blueprint (scopes.go)
 
 	serving     atomic.Bool // the first request has arrived: setup is over
 	gotFirst    atomic.Bool // before-first-request functions have run
@@ -91,11 +90,11 @@ func New(name string) *App {
 		Config:        defaultConfig(),
 		URLMap:        NewURLMap(),
 		viewFunctions: map[string]View{},
-		codeHandlers:  map[int]ErrorHandlerFunc{},
 		Logger:        defaultLogger,
 		CLI:           &CLI{},
 		json:          &DefaultJSONProvider{},
 	}
+	a.Scaffold = Scaffold{addURLRule: a.addURLRule, check: a.checkSetup}
 	a.handler.App = a
 	a.panicLog = ratelog.New(a.logPanicRepeats, ratelog.Options{})
 	return a
@@ -212,64 +211,29 @@ func ProvideAutomaticOptions(provide bool) RouteOption {
 	return func(r *Rule) { r.ProvideAutomaticOptions = provide }
 }
 
-// Route registers a view for rule, like Flask's @app.route decorator: it
-// returns a function that registers the view and hands it back.
-//
-//	app.Route("/user/<int:id>", vial.Methods("GET", "POST"))(func(r *vial.Request) any {
-//		return map[string]any{"id": r.ViewArgs["id"]}
-//	})
-//
-// The endpoint is the view function's name, or the rule for an anonymous
-// function, unless [Endpoint] names it.
-func (a *App) Route(rule string, opts ...RouteOption) func(View) View {
-	return func(view View) View {
-		a.AddURLRule(rule, "", view, opts...)
-		return view
-	}
-}
-
-// Get registers view for GET (and HEAD) requests to rule: Flask's app.get.
-func (a *App) Get(rule string, view View, opts ...RouteOption) {
-	a.AddURLRule(rule, "", view, append(opts, Methods("GET"))...)
-}
-
-// Post registers view for POST requests to rule.
-func (a *App) Post(rule string, view View, opts ...RouteOption) {
-	a.AddURLRule(rule, "", view, append(opts, Methods("POST"))...)
-}
-
-// Put registers view for PUT requests to rule.
-func (a *App) Put(rule string, view View, opts ...RouteOption) {
-	a.AddURLRule(rule, "", view, append(opts, Methods("PUT"))...)
-}
-
-// Patch registers view for PATCH requests to rule.
-func (a *App) Patch(rule string, view View, opts ...RouteOption) {
-	a.AddURLRule(rule, "", view, append(opts, Methods("PATCH"))...)
-}
-
-// Delete registers view for DELETE requests to rule.
-func (a *App) Delete(rule string, view View, opts ...RouteOption) {
-	a.AddURLRule(rule, "", view, append(opts, Methods("DELETE"))...)
-}
-
-// AddURLRule registers view for rule under endpoint: Flask's add_url_rule.
-// An empty endpoint means the view function's name (or the rule, for an
-// anonymous function). A nil view registers the rule alone, for an endpoint
-// whose view is registered elsewhere.
-//
-// It panics, naming the rule, when the rule is malformed or a different view
-// is already registered for the endpoint, and when the App has already
-// served a request.
-func (a *App) AddURLRule(rule, endpoint string, view View, opts ...RouteOption) {
+// addURLRule is the App's AddURLRule: rule r, its options applied, for
+// view.
+func (a *App) addURLRule(rule, endpoint string, view View, opts []RouteOption) {
 	a.checkSetup("AddURLRule(" + rule + ")")
+	r := newRule(rule, endpoint, opts)
+	if r.Endpoint == "" {
+		r.Endpoint = endpointFor(view, r)
+	}
+	a.addRule(r, view)
+}
+
+// newRule is the rule string with its options applied.
+func newRule(rule, endpoint string, opts []RouteOption) *Rule {
 	r := &Rule{Rule: rule, Endpoint: endpoint, StrictSlashes: true, ProvideAutomaticOptions: true}
 	for _, opt := range opts {
 		opt(r)
 	}
-	if r.Endpoint == "" {
-		r.Endpoint = endpointFor(view, r)
-	}
+	return r
+}
+
+// addRule adds r, its endpoint named, to the URL map, with view as its
+// endpoint's view.
+func (a *App) addRule(r *Rule, view View) {
 	if view != nil {
 		if old, ok := a.viewFunctions[r.Endpoint]; ok {
 			checkViewCollision(old, view, r)
@@ -298,6 +262,7 @@ func (a *App) checkSetup(what string) {
 		panic("vial: " + what + " called after the app served its first request; " +
 			"register every rule, hook and handler before the app starts serving")
 	}
+	a.scopes.ready.Store(false) // registering may change them
 }
 
 // ServeHTTP serves a request through the gateway bridge, so an App is an

@@ -50,6 +50,10 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 		return r
 	}
 	r.URLRule, r.Endpoint, r.ViewArgs = rule, rule.Endpoint, args
+	if rule.blueprint != "" {
+		r.scope = a.blueprintScope(rule.blueprint)
+		r.Blueprint, r.Blueprints = rule.blueprint, r.scope.blueprints
+	}
 	return r
 }
 
@@ -172,8 +176,7 @@ func (r *Request) tearDown() error {
 // sends RequestTearingDown. err is the unhandled error that ended the
 // request, or nil.
 func (a *App) doTeardownRequest(r *Request, err error) {
-	for i := len(a.teardownRequest) - 1; i >= 0; i-- {
-		fn := a.teardownRequest[i]
+	for _, fn := range a.scopeOf(r).teardown {
 		a.guard("a teardown-request function", func() error { fn(r, err); return nil })
 	}
 	if RequestTearingDown.HasReceiversFor(a) { // the payload escapes: make it only for a listener

@@ -175,13 +175,14 @@ func (a *App) tryTriggerBeforeFirstRequest() (err error) {
 // (or, if it is an error, goes to the error handlers) and the view is not
 // called.
 func (a *App) PreprocessRequest(r *Request) any {
-	for _, fn := range a.urlValuePreproc {
+	sc := a.scopeOf(r)
+	for _, fn := range sc.urlValues {
 		if r.ViewArgs == nil && r.URLRule != nil {
 			r.ViewArgs = map[string]any{}
 		}
-		fn(r.Endpoint, r.ViewArgs)
+		fn(r, r.Endpoint, r.ViewArgs)
 	}
-	for _, fn := range a.beforeRequest {
+	for _, fn := range sc.before {
 		if rv := fn(r); rv != nil {
 			return rv
 		}
@@ -242,12 +243,12 @@ func (a *App) HandleUserException(r *Request, err error) (any, error) {
 		if he.Code >= 300 && he.Code < 400 {
 			return he, nil
 		}
-		if fn := a.findErrorHandler(err); fn != nil {
+		if fn := a.findErrorHandler(r, err); fn != nil {
 			return a.callErrorHandler(fn, r, err)
 		}
 		return he, nil
 	}
-	if fn := a.findErrorHandler(err); fn != nil {
+	if fn := a.findErrorHandler(r, err); fn != nil {
 		return a.callErrorHandler(fn, r, err)
 	}
 	return nil, err
@@ -299,7 +300,7 @@ func (a *App) HandleException(r *Request, err error) *Response {
 	a.logException(r, err)
 	serverError := &HTTPError{Code: http.StatusInternalServerError, Err: err}
 	var rv any = serverError
-	if fn := a.findErrorHandler(serverError); fn != nil {
+	if fn := a.findErrorHandler(r, serverError); fn != nil {
 		hv, herr := a.callErrorHandler(fn, r, serverError)
 		if herr != nil {
 			a.logger().Error("vial: the 500 error handler failed", "path", r.Path, "error", herr)
@@ -422,8 +423,8 @@ func (a *App) ProcessResponse(r *Request, resp *Response) (out *Response, err er
 			out, err = resp, panicked(v)
 		}
 	}()
-	for i := len(a.afterRequest) - 1; i >= 0; i-- {
-		next := a.afterRequest[i](r, resp)
+	for _, fn := range a.scopeOf(r).after {
+		next := fn(r, resp)
 		if next == nil {
 			return resp, fmt.Errorf("vial: an after-request function returned a nil response for %q", r.Path)
 		}

@@ -60,12 +60,20 @@ type Request struct {
 	Endpoint string
 	// URLRule is the matched rule; nil when routing failed.
 	URLRule *Rule
+	// Blueprint is the name of the blueprint the matched rule belongs to,
+	// as registered ("auth"; "api.v1" for one nested in "api"); "" for a
+	// rule of the App's, and when routing failed.
+	Blueprint string
+	// Blueprints is Blueprint and the blueprints it is nested in,
+	// innermost first: "api.v1", "api". It is shared: do not modify it.
+	Blueprints []string
 
 	// G is storage for the duration of the request: Flask's g.
 	G G
 
 	app        *App
 	routingErr error
+	scope      *scope // the hooks of the rule's blueprint; nil for the App's (scopes.go)
 
 	lazy *lazyState // what is parsed on first use; nil until then
 
@@ -427,7 +435,9 @@ func (r *Request) Cookies() map[string]string {
 
 // URLFor builds a URL for endpoint within this request: relative to the
 // application's root, or absolute on the request's host with
-// External(true). See [App.URLFor].
+// External(true). An endpoint starting with "." is relative to the
+// request's blueprint: ".login" in a view of "auth" is "auth.login" (and
+// "login" outside a blueprint). See [App.URLFor].
 func (r *Request) URLFor(endpoint string, args ...any) string {
 	u, err := r.app.buildURL(r, endpoint, args)
 	if err != nil {

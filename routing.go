@@ -62,6 +62,7 @@ type Rule struct {
 	ProvideAutomaticOptions bool
 
 	m          *URLMap
+	blueprint  string     // the name of the blueprint that registered the rule, "" for the App
 	view       View       // the endpoint's view in viewApp, set by App.AddURLRule: no lookup per request
 	viewApp    *App       // the App whose view view is (a URLMap may be shared)
 	vars       []ruleVar  // the variables, in the order of the rule string

@@ -36,6 +36,16 @@ func Scheme(scheme string) URLOption { return URLOption{scheme: scheme} }
 // ForMethod picks the endpoint's rule that allows method.
 func ForMethod(method string) URLOption { return URLOption{method: strings.ToUpper(method)} }
 
+// urlDefaultsFor returns the URL defaults functions for endpoint: the
+// App's, then those of the blueprints its rules belong to, outermost first.
+func (a *App) urlDefaultsFor(endpoint string) []URLValueFunc {
+	bp := ""
+	if rules := a.URLMap.byEndpoint[endpoint]; len(rules) > 0 {
+		bp = rules[0].blueprint
+	}
+	return a.blueprintScope(bp).urlDefaults
+}
+
 // URLFor builds the URL of endpoint: Flask's url_for. args are name, value
 // pairs for the rule's variables; values the rule does not use go to the
 // query string; [External], [Anchor], [Scheme] and [ForMethod] may be mixed
@@ -64,12 +74,20 @@ func (a *App) BuildURL(endpoint string, args ...any) (string, error) {
 // buildURL is URLFor for r, the request being served, or outside a
 // request when r is nil.
 func (a *App) buildURL(r *Request, endpoint string, args []any) (string, error) {
+	if strings.HasPrefix(endpoint, ".") {
+		// Relative to the request's blueprint, as Flask's url_for.
+		if r != nil && r.Blueprint != "" {
+			endpoint = r.Blueprint + endpoint
+		} else {
+			endpoint = endpoint[1:]
+		}
+	}
 	values, opt, err := urlArgs(endpoint, args)
 	if err != nil {
 		return "", err
 	}
-	for _, fn := range a.urlDefaults {
-		fn(endpoint, values)
+	for _, fn := range a.urlDefaultsFor(endpoint) {
+		fn(r, endpoint, values)
 	}
 	path, err := a.URLMap.Build(endpoint, values, opt.method)
 	if err != nil {

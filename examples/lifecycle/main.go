@@ -92,9 +92,9 @@ func withErr(err error) []any {
 func addHooks(app *vial.App, events eventLog) {
 	logf := events.logf
 	app.BeforeFirstRequest(func() { logf("before-first-request", nil) })
-	app.URLValuePreprocessor(func(endpoint string, values map[string]any) {
-		// No request here: the preprocessor sees the endpoint and the
-		// view arguments, which it may change.
+	app.URLValuePreprocessor(func(r *vial.Request, endpoint string, values map[string]any) {
+		// The preprocessor sees the request, the endpoint and the view
+		// arguments, which it may change.
 		detail := "endpoint=" + endpoint
 		if endpoint == "" {
 			detail = "(no rule matched)"
