@@ -3,6 +3,7 @@ package vial
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/vial-go/vial/gateway"
@@ -102,15 +103,19 @@ func (a *App) chain(h http.Handler) http.Handler {
 // Environ the server made is carried across them, so that what net/http's
 // request cannot hold (SCRIPT_NAME, gateway.errors, the server's flags and
 // extension keys) still reaches the App. A panic goes on to the server, as
-// it would without the middleware.
-func (a *App) gatewayStack(inner gateway.Application) gateway.Application {
+// it would without the middleware. outer is net/http middleware to put
+// outside Use's, outermost first (App.Serve's access log).
+func (a *App) gatewayStack(inner gateway.Application, outer ...func(http.Handler) http.Handler) gateway.Application {
 	a.endSetup()
 	app := a.wrapped(inner)
-	if len(a.use) == 0 {
+	if len(a.use) == 0 && len(outer) == 0 {
 		return app
 	}
-	h := &gateway.HTTPHandler{App: restoreEnviron{app}, PropagatePanics: true}
-	return carryEnviron{gateway.FromHandler(a.chain(h))}
+	h := a.chain(&gateway.HTTPHandler{App: restoreEnviron{app}, PropagatePanics: true})
+	for _, mw := range slices.Backward(outer) {
+		h = mw(h)
+	}
+	return carryEnviron{gateway.FromHandler(h)}
 }
 
 // environKey is the context key under which carryEnviron puts the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -187,41 +188,28 @@ func (c *serveConfig) httpServer(h http.Handler, log *slog.Logger) *http.Server 
 }
 
 // productionHandler is the App with the access log around it, and behind
-// ProxyFix when proxies are trusted.
+// ProxyFix when proxies are trusted. The bridge's own messages (a panic
+// past the App, a refused response) go to log, as the server's do.
 func (a *App) productionHandler(c *serveConfig, log *slog.Logger) http.Handler {
-	var accessLog func(http.Handler) http.Handler
+	var outer []func(http.Handler) http.Handler
 	if c.logRequests {
-		accessLog = serving.AccessLog(log)
+		outer = append(outer, serving.AccessLog(log))
 	}
+	errLog := slog.NewLogLogger(log.Handler(), slog.LevelError)
 	if c.proxies != nil {
-		return a.behindProxies(*c.proxies, accessLog, log)
+		// ProxyFix corrects the environ of the outer bridge; the net/http
+		// middleware inside it (the access log, the App's Use) get a
+		// request made from the corrected environ, which gatewayStack
+		// carries across to the App, so all of them see the client.
+		stack := a.gatewayStack(a, outer...)
+		return &gateway.HTTPHandler{App: middleware.ProxyFix(stack, *c.proxies), ErrorLog: errLog}
 	}
-	if accessLog == nil {
-		return a
-	}
-	return accessLog(a)
-}
-
-// behindProxies is the App's stack behind ProxyFix. ProxyFix corrects the
-// environ of the outer bridge; the net/http middleware inside it (the
-// access log, the App's Use) get a request made from the corrected
-// environ, which carryEnviron and restoreEnviron carry across to the App
-// as gatewayStack does, so all of them see the client, not the proxy.
-func (a *App) behindProxies(fix middleware.ProxyFixOptions, accessLog func(http.Handler) http.Handler, log *slog.Logger) http.Handler {
 	a.endSetup()
-	app := a.wrapped(a)
-	if len(a.use) > 0 || accessLog != nil {
-		var h http.Handler = &gateway.HTTPHandler{App: restoreEnviron{app}, PropagatePanics: true}
-		h = a.chain(h)
-		if accessLog != nil {
-			h = accessLog(h)
-		}
-		app = carryEnviron{gateway.FromHandler(h)}
+	h := a.chain(&gateway.HTTPHandler{App: a.wrapped(a), ErrorLog: errLog})
+	for _, mw := range slices.Backward(outer) {
+		h = mw(h)
 	}
-	return &gateway.HTTPHandler{
-		App:      middleware.ProxyFix(app, fix),
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
-	}
+	return h
 }
 
 // usesTLS reports whether the options ask for HTTPS.
