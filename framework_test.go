@@ -298,7 +298,7 @@ func TestGenericViewsAreNamedAfterTheFunction(t *testing.T) {
 	app.Get("/more-ints", listOf[int])
 	// Another instance is another view: it needs an endpoint of its own.
 	assert.PanicsWithValue(t,
-		`vial: rule "/strings": view function github.com/vial-go/vial_test.listOf[...] is overwriting the existing view github.com/vial-go/vial_test.listOf[...] for endpoint "listOf"`,
+		`vial: rule "/strings": view function github.com/vial-go/vial_test.listOf[...] is overwriting the existing view github.com/vial-go/vial_test.listOf[...] for endpoint "listOf"; name the endpoints apart with vial.Endpoint`,
 		func() { app.Get("/strings", listOf[string]) })
 	app.Get("/strings", listOf[string], vial.Endpoint("strings"))
 
