@@ -216,6 +216,7 @@ func ProvideAutomaticOptions(provide bool) RouteOption {
 func (a *App) addURLRule(rule, endpoint string, view View, opts []RouteOption) {
 	a.checkSetup("AddURLRule(" + rule + ")")
 	r := newRule(rule, endpoint, opts)
+	methodsOfView(r, view)
 	if r.Endpoint == "" {
 		r.Endpoint = endpointFor(view, r)
 	}
@@ -229,6 +230,16 @@ func newRule(rule, endpoint string, opts []RouteOption) *Rule {
 		opt(r)
 	}
 	return r
+}
+
+// methodsOfView gives r, when its options name no methods, those of
+// view's type if view is a [MethodView].
+func methodsOfView(r *Rule, view View) {
+	if r.Methods == nil {
+		if m := viewMethods(view); m != nil {
+			Methods(m...)(r) // also turns automatic OPTIONS off when the type has Options
+		}
+	}
 }
 
 // addRule adds r, its endpoint named, to the URL map, with view as its

@@ -305,6 +305,7 @@ func (st *setupState) childOptions(c childBlueprint) blueprintOptions {
 // named "blueprint.endpoint".
 func (st *setupState) addURLRule(d deferredRule) {
 	r := newRule(d.rule, d.endpoint, d.opts)
+	methodsOfView(r, d.view)
 	if r.Endpoint == "" {
 		r.Endpoint = endpointFor(d.view, r)
 	}
@@ -330,7 +331,7 @@ func (st *setupState) addURLRule(d deferredRule) {
 			view = nil
 		} else {
 			st.decorated[r.Endpoint] = d.view
-			view = decorateAll(view, st.decorators)
+			view = Decorate(view, st.decorators...)
 		}
 	}
 	st.app.checkSetup("RegisterBlueprint(" + st.name + "): AddURLRule(" + r.Rule + ")")
@@ -349,12 +350,4 @@ func (h *hookSet) merge(o *hookSet) {
 		h.setCodeHandler(code, fn)
 	}
 	h.errorHandlers = append(h.errorHandlers, o.errorHandlers...)
-}
-
-// decorateAll wraps view in decorators, the first outermost.
-func decorateAll(view View, decorators []func(View) View) View {
-	for i := len(decorators) - 1; i >= 0; i-- {
-		view = decorators[i](view)
-	}
-	return view
 }

@@ -24,6 +24,15 @@
 // static segments, so a request only tries the rules that can match.
 // [App.URLFor] builds URLs back.
 //
+// # Blueprints
+//
+// A [Blueprint] groups views and hooks under a name and a URL prefix, as
+// Flask's blueprints do: its endpoints are "auth.login", its
+// before-request functions run for its requests only, and blueprints nest
+// ("api.v1.users"). App and Blueprint share their registration methods
+// through [Scaffold]. [MethodView] makes a view of a type with one method
+// per HTTP verb, and [Decorate] wraps views as Flask's view decorators do.
+//
 // # The request pipeline
 //
 // [App.ServeGateway] runs, for each request, what Flask's
@@ -54,6 +63,10 @@ package vial
 // Where each concern lives, in the order a request meets them:
 //
 //	app.go              App, New, route registration and its options
+//	scaffold.go         Scaffold, what App and Blueprint share: Route, Get, AddURLRule …
+//	blueprint.go        Blueprint, its options and its registration on an App
+//	endpoint.go         endpoint names derived from view functions
+//	methodview.go       MethodView, a view with one method per HTTP verb; decorate.go Decorate
 //	config.go           Config, its loaders (FromFile, FromPrefixedEnv) and typed getters
 //	logblock.go         NewLogHandler: a logged stack as a block of lines
 //	middleware.go       Use (net/http middleware) and Wrap (gateway middleware), the stacks
@@ -73,7 +86,8 @@ package vial
 //	converters.go       the converter interface and registry; converter_types.go the
 //	                    built-in converters; uuid.go the UUID value
 //	urlbuild.go         URLFor, Build and BuildError
-//	hooks.go            the registries of the before, after, teardown and error hooks
+//	hooks.go            the registries of the before, after, teardown and error hooks;
+//	                    scopes.go orders them for a blueprint's requests
 //	errors.go           HTTPError, Abort, the default error pages
 //	request.go, g.go    Request and its per-request storage
 //	makeresponse.go     what a view returns, made a Response; json.go the JSON

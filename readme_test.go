@@ -63,6 +63,7 @@ var readmeImports = map[string]string{
 	"slog":       "log/slog",
 	"strconv":    "strconv",
 	"strings":    "strings",
+	"sync":       "sync",
 	"syscall":    "syscall",
 	"testing":    "testing",
 	"time":       "time",

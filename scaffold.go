@@ -24,8 +24,10 @@ type Scaffold struct {
 //		return map[string]any{"id": r.ViewArgs["id"]}
 //	})
 //
-// The endpoint is the view function's name, or the rule for an anonymous
-// function, unless [Endpoint] names it.
+// The endpoint is the view's name ("about"; "Users_Show" for the method
+// value of (*Users).Show; "UserAPI" for a [MethodView] of *UserAPI), or
+// for an anonymous view the rule, prefixed with its methods when they lack
+// GET ("POST /items"), unless [Endpoint] names it.
 func (s *Scaffold) Route(rule string, opts ...RouteOption) func(View) View {
 	return func(view View) View {
 		s.AddURLRule(rule, "", view, opts...)
