@@ -73,7 +73,7 @@ type Request struct {
 
 	app        *App
 	routingErr error
-	scope      *scope // the hooks of the rule's blueprint; nil for the App's (scopes.go)
+	scope      *scope // the hooks of the rule's blueprint, or the App's; set on first use (scopes.go)
 
 	lazy *lazyState // what is parsed on first use; nil until then
 

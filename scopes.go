@@ -35,12 +35,16 @@ type scopes struct {
 }
 
 // scopeOf returns the scope of r's rule: its blueprint's, or the App's
-// when r matched no rule of a blueprint (or r is nil).
+// when r matched no rule of a blueprint (or r is nil). r keeps it, for the
+// later steps of the request.
 func (a *App) scopeOf(r *Request) *scope {
-	if r != nil && r.scope != nil {
-		return r.scope
+	if r == nil {
+		return a.blueprintScope("")
 	}
-	return a.blueprintScope("")
+	if r.scope == nil {
+		r.scope = a.blueprintScope("")
+	}
+	return r.scope
 }
 
 // blueprintScope returns the scope of the blueprint registered as name,
