@@ -41,6 +41,10 @@ func defaultConfig() Config {
 		"PREFERRED_URL_SCHEME": "http",
 		"PROPAGATE_EXCEPTIONS": nil,
 		"TRUSTED_HOSTS":        nil,
+		// Flask's subdomain_matching: match a request in the subdomain its
+		// host has under SERVER_NAME (Rule.Subdomain). Off, every request is
+		// matched in the default subdomain.
+		"SUBDOMAIN_MATCHING": false,
 	}
 }
 

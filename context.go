@@ -66,7 +66,60 @@ func (a *App) match(r *Request) (rule *Rule, args map[string]any, err error) {
 			rule, args, err = nil, nil, panicked(v)
 		}
 	}()
-	return a.URLMap.match(r.Path, r.Method, r.argsBuf)
+	return a.URLMap.matchIn(a.matchSubdomain(r), r.Path, r.Method, r.argsBuf)
+}
+
+// matchSubdomain is the subdomain r's URL is matched in: the default
+// one, "", unless Config SUBDOMAIN_MATCHING is set (one map lookup per
+// request); then r's own (see requestSubdomain).
+func (a *App) matchSubdomain(r *Request) string {
+	if a.Config["SUBDOMAIN_MATCHING"] != true {
+		return ""
+	}
+	return a.requestSubdomain(r)
+}
+
+// requestSubdomain is r's subdomain, as Flask's create_url_adapter binds
+// the URL map: with SUBDOMAIN_MATCHING set and SERVER_NAME
+// ("example.com"), the host minus "."+SERVER_NAME ("api" for
+// api.example.com, "" for example.com), both lower-cased and without the
+// scheme's default port, as werkzeug's bind_to_environ compares them; a
+// host not under SERVER_NAME is werkzeug's "<invalid>", whose requests
+// match no rule (a 404). Otherwise the default subdomain, "".
+func (a *App) requestSubdomain(r *Request) string {
+	if a.Config["SUBDOMAIN_MATCHING"] != true {
+		return ""
+	}
+	server := a.Config.String("SERVER_NAME")
+	if server == "" {
+		return ""
+	}
+	scheme := r.Environ.URLScheme
+	host := r.Environ.HostURL()
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	host = withoutDefaultPort(strings.ToLower(host), scheme)
+	server = withoutDefaultPort(strings.ToLower(server), scheme)
+	switch {
+	case host == server:
+		return ""
+	case strings.HasSuffix(host, "."+server):
+		return host[:len(host)-len(server)-1]
+	}
+	return invalidSubdomain
+}
+
+// withoutDefaultPort strips ":80" from an http (or ws) host, ":443" from
+// an https (or wss) one.
+func withoutDefaultPort(host, scheme string) string {
+	switch scheme {
+	case "", "http", "ws":
+		return strings.TrimSuffix(host, ":80")
+	case "https", "wss":
+		return strings.TrimSuffix(host, ":443")
+	}
+	return host
 }
 
 // absoluteRedirect makes a routing redirect's Location absolute and keeps

@@ -353,6 +353,114 @@ func (mt *matcher) insert(r *Rule, anchored func(string) (*regexp.Regexp, error)
 	}
 }
 
+// subdomains are the indexes of the rules with a subdomain, werkzeug's
+// first transition: the request's subdomain is matched against the static
+// subdomains (a map), then against those with variables, in weight order,
+// and the path is walked in the index of each that matches, until one
+// finds a rule. The default subdomain's rules are in URLMap.index.
+type subdomains struct {
+	static  map[string]*matcher
+	dynamic []*subdomainEdge
+}
+
+// subdomainEdge is the index of the rules whose subdomain has variables,
+// all of the same pattern.
+type subdomainEdge struct {
+	part  rulePart
+	re    *regexp.Regexp // anchored, a group for each variable
+	index matcher
+}
+
+// invalidSubdomain is the subdomain of a request whose host is not under
+// SERVER_NAME, werkzeug's "<invalid>": no rule matches it.
+const invalidSubdomain = "<invalid>"
+
+// indexFor returns the index r goes in, making it if needed.
+func (m *URLMap) indexFor(r *Rule) *matcher {
+	if r.sub == nil {
+		return &m.index
+	}
+	if m.subs == nil {
+		m.subs = &subdomains{static: make(map[string]*matcher)}
+	}
+	p := r.sub.part
+	if p.static {
+		idx := m.subs.static[p.content]
+		if idx == nil {
+			idx = &matcher{exact: make(map[string]*node)}
+			m.subs.static[p.content] = idx
+		}
+		return idx
+	}
+	for _, e := range m.subs.dynamic {
+		if e.part.equal(p) {
+			return &e.index
+		}
+	}
+	// After every edge of the same or a lower weight, as the path's.
+	i := 0
+	for i < len(m.subs.dynamic) && m.subs.dynamic[i].part.weight.compare(p.weight) <= 0 {
+		i++
+	}
+	e := &subdomainEdge{part: p, re: regexp.MustCompile(r.sub.capture), index: matcher{exact: make(map[string]*node)}}
+	m.subs.dynamic = slices.Insert(m.subs.dynamic, i, e)
+	return &e.index
+}
+
+// find returns the first rule of subdomain sub that matches path and
+// st's method, in werkzeug's order, or nil; st.redirect is set when the
+// path needs its trailing slash.
+func (m *URLMap) find(st *matchState, sub, path string) *Rule {
+	if sub == "" {
+		// No exact lookup: matchIn has made it.
+		if r := st.walk(&m.index.root, path, 1); r != nil || st.redirect != "" || m.subs == nil {
+			return r
+		}
+	} else {
+		if m.subs == nil || sub == invalidSubdomain {
+			return nil
+		}
+		if idx := m.subs.static[sub]; idx != nil {
+			if r := st.search(idx, path); r != nil || st.redirect != "" {
+				return r
+			}
+		}
+	}
+	for _, e := range m.subs.dynamic {
+		texts := e.re.FindStringSubmatch(sub)
+		if texts == nil {
+			continue
+		}
+		st.subTexts = texts[1:]
+		if r := st.search(&e.index, path); r != nil || st.redirect != "" {
+			return r
+		}
+	}
+	st.subTexts = nil
+	return nil
+}
+
+// search returns the first rule of idx that matches path and st's
+// method: one without variables by the whole path, else by a walk.
+func (st *matchState) search(idx *matcher, path string) *Rule {
+	if n := idx.exactNode(path); n != nil {
+		for _, r := range n.rules {
+			if !r.allows(st.method) {
+				continue
+			}
+			if r.sub == nil {
+				st.args = r.defaultArgs(st.reuse)
+				return r
+			}
+			if args, ok := st.accept(r, path, "", true); ok {
+				st.args = args
+				return r
+			}
+		}
+	}
+	return st.walk(&idx.root, path, 1)
+}
+
 // maxSegVars is how many variables a rule may have for the walk to keep
 // their texts (see Rule.segVars).
 const maxSegVars = 8
@@ -360,6 +468,7 @@ const maxSegVars = 8
 // matchState is one walk of the index.
 type matchState struct {
 	method   string
+	subTexts []string       // the texts of the subdomain's variables, when it has some
 	args     map[string]any // the view arguments of the rule found
 	reuse    map[string]any // a map to hold them, emptied first; nil makes one
 	redirect string         // set when the path needs its trailing slash: stop
@@ -494,10 +603,41 @@ func (st *matchState) try(n *node, path string, nonStrictOnly bool) *Rule {
 // are whole segments, from the texts the walk took (segs), which the slash
 // does not change; for any other, with r's mux route.
 func (st *matchState) accept(r *Rule, path, suffix string, want bool) (map[string]any, bool) {
+	if r.sub != nil {
+		return st.acceptSubdomain(r, path, suffix, want)
+	}
 	if r.segVars {
 		return r.convert(func(i int) string { return st.segs[i] }, want, st.reuse)
 	}
 	return r.accept(path+suffix, want, st.reuse)
+}
+
+// acceptSubdomain is accept for a rule with a subdomain: the path's
+// variables as for any rule, then the subdomain's from st.subTexts.
+func (st *matchState) acceptSubdomain(r *Rule, path, suffix string, want bool) (map[string]any, bool) {
+	var args map[string]any
+	var ok bool
+	if r.segVars {
+		args, ok = r.convert(func(i int) string { return st.segs[i] }, want, st.reuse)
+	} else {
+		args, ok = r.accept(path+suffix, want, st.reuse)
+	}
+	if !ok || len(r.sub.vars) == 0 {
+		return args, ok
+	}
+	if want && args == nil {
+		args = argsMap(st.reuse, len(r.sub.vars))
+	}
+	for i, v := range r.sub.vars {
+		val, err := v.conv.ToValue(st.subTexts[i])
+		if err != nil {
+			return nil, false
+		}
+		if want {
+			args[v.name] = val
+		}
+	}
+	return args, true
 }
 
 // allowed returns the methods of the noted rules that match their path:

@@ -60,19 +60,30 @@ type Rule struct {
 	// ProvideAutomaticOptions makes the rule answer OPTIONS (the App
 	// replies with the URL's Allow header).
 	ProvideAutomaticOptions bool
+	// Subdomain is the subdomain the rule answers, werkzeug's
+	// Rule.subdomain: "api" for api.example.com when SERVER_NAME is
+	// "example.com"; "" (the default) for SERVER_NAME itself. It may hold
+	// variables, as the rule string does ("<user>", "<int:id>-eu"), which
+	// become view arguments. Write it in lower case: hosts are matched
+	// lower-cased. A rule with a subdomain matches only a request of that
+	// subdomain, which the App computes only when Config
+	// SUBDOMAIN_MATCHING is set (with SERVER_NAME); URLFor builds an
+	// absolute URL for it from any other subdomain.
+	Subdomain string
 
 	m          *URLMap
-	blueprint  string     // the name of the blueprint that registered the rule, "" for the App
-	view       View       // the endpoint's view in viewApp, set by App.AddURLRule: no lookup per request
-	viewApp    *App       // the App whose view view is (a URLMap may be shared)
-	vars       []ruleVar  // the variables, in the order of the rule string
-	parts      []rulePart // the parts the index follows, one a path segment; nil once inserted
-	staticPath string     // the whole path, when every part is static
-	trace      []traceOp  // static texts (percent-encoded) and variables, for building
-	muxBuild   bool       // the static texts need no encoding: mux can build the URL
-	route      *ruleRoute // the rule compiled by gorilla/mux (see ruleRoute)
-	argNames   []string   // variable names and default keys, sorted
-	buildKey   [2]int     // werkzeug's build_compare_key: more arguments first
+	sub        *ruleSubdomain // the compiled Subdomain; nil for the default one
+	blueprint  string         // the name of the blueprint that registered the rule, "" for the App
+	view       View           // the endpoint's view in viewApp, set by App.AddURLRule: no lookup per request
+	viewApp    *App           // the App whose view view is (a URLMap may be shared)
+	vars       []ruleVar      // the variables, in the order of the rule string
+	parts      []rulePart     // the parts the index follows, one a path segment; nil once inserted
+	staticPath string         // the whole path, when every part is static
+	trace      []traceOp      // static texts (percent-encoded) and variables, for building
+	muxBuild   bool           // the static texts need no encoding: mux can build the URL
+	route      *ruleRoute     // the rule compiled by gorilla/mux (see ruleRoute)
+	argNames   []string       // variable names and default keys, sorted
+	buildKey   [2]int         // werkzeug's build_compare_key: more arguments first
 	// Rules of the endpoint, before this one in build order, whose
 	// defaults stand for this rule's values: a match redirects to them.
 	defaultRedirects []*Rule
@@ -82,6 +93,16 @@ type Rule struct {
 	// exactly the text the mux route would capture, so the match needs no
 	// second run of the route's regular expression (see matchState.try).
 	segVars bool
+}
+
+// RuleSubdomain sets the subdomain a rule answers, [Rule.Subdomain]: Flask's
+// add_url_rule(subdomain=...). "api" for api.example.com under SERVER_NAME
+// example.com, "<user>" for any, as the view argument user. Matching by
+// subdomain needs Config SUBDOMAIN_MATCHING and SERVER_NAME; without them
+// the rule never matches a request, and only URLFor builds its (absolute)
+// URL.
+func RuleSubdomain(subdomain string) RouteOption {
+	return func(r *Rule) { r.Subdomain = subdomain }
 }
 
 // ruleVar is one variable of a compiled rule.
@@ -100,8 +121,20 @@ type traceOp struct {
 // String returns the rule string.
 func (r *Rule) String() string { return r.Rule }
 
-// Arguments returns the names of the rule's variables, in order.
+// Arguments returns the names of the rule's variables, in order: those of
+// its Subdomain, then those of its rule string.
 func (r *Rule) Arguments() []string {
+	var names []string
+	if r.sub != nil {
+		for _, v := range r.sub.vars {
+			names = append(names, v.name)
+		}
+	}
+	return append(names, r.pathArguments()...)
+}
+
+// pathArguments returns the names of the variables of the rule string.
+func (r *Rule) pathArguments() []string {
 	names := make([]string, len(r.vars))
 	for i, v := range r.vars {
 		names[i] = v.name
@@ -147,7 +180,8 @@ type URLMap struct {
 	routerMu   sync.Mutex
 	rules      []*Rule
 	byEndpoint map[string][]*Rule // build order
-	index      matcher
+	index      matcher            // the rules of the default subdomain
+	subs       *subdomains        // the others' (nil while there are none)
 	// The variables' anchored patterns, compiled once for the map: a
 	// table of rules has hundreds of variables but a handful of patterns,
 	// and a compiled expression is a few kilobytes that every garbage
@@ -186,7 +220,7 @@ func (m *URLMap) Add(r *Rule) {
 	}
 	r.m = m
 	m.rules = append(m.rules, r)
-	m.index.insert(r, m.anchored)
+	m.indexFor(r).insert(r, m.anchored)
 	r.parts = nil // the index's edges keep what they need: no need to keep it live
 	list := m.byEndpoint[r.Endpoint]
 	i := sort.Search(len(list), func(i int) bool { return slices.Compare(list[i].buildKey[:], r.buildKey[:]) > 0 })
@@ -231,12 +265,13 @@ func (r *Rule) defaultRedirect(args map[string]any, method string) string {
 
 // ---- matching ----
 
-// Match finds the rule for a request: path is the percent-decoded
-// PATH_INFO ("" counts as "/"), method the request method. It returns the
-// rule and the view arguments: each variable converted by its converter
-// (int, float64, UUID or string for the built-in ones) plus the rule's
-// Defaults; the map is fresh for every call, and nil when the rule has
-// neither variables nor defaults.
+// Match finds the rule for a request of the default subdomain: path is the
+// percent-decoded PATH_INFO ("" counts as "/"), method the request method.
+// It returns the rule and the view arguments: each variable converted by
+// its converter (int, float64, UUID or string for the built-in ones) plus
+// the rule's Defaults; the map is fresh for every call, and nil when the
+// rule has neither variables nor defaults. Rules with a Subdomain are left
+// out: see [URLMap.MatchSubdomain].
 //
 // Rules are tried in werkzeug's order, whatever the registration order: a
 // static segment before a variable one, variables by converter weight (int
@@ -258,27 +293,49 @@ func (r *Rule) defaultRedirect(args map[string]any, method string) string {
 //     Location is the new path, percent-decoded like path, without script
 //     root or query string.
 func (m *URLMap) Match(path, method string) (*Rule, map[string]any, error) {
-	return m.match(path, method, nil)
+	return m.matchIn("", path, method, nil)
+}
+
+// MatchSubdomain is [URLMap.Match] for a request of subdomain ("api" for
+// api.example.com under SERVER_NAME example.com; "" is the default one):
+// werkzeug's Map bound to that subdomain. Only the rules of that subdomain
+// are candidates, and only they count for a 405 or a redirect: those whose
+// Subdomain is subdomain, then those whose Subdomain has variables that
+// match it (in weight order, as a path's segments), which give their
+// converted values to the view arguments. "<invalid>", werkzeug's
+// subdomain for a host not under SERVER_NAME, matches no rule.
+func (m *URLMap) MatchSubdomain(subdomain, path, method string) (*Rule, map[string]any, error) {
+	return m.matchIn(subdomain, path, method, nil)
 }
 
 // match is Match, putting the view arguments in reuse when it is not nil.
 func (m *URLMap) match(path, method string, reuse map[string]any) (*Rule, map[string]any, error) {
+	return m.matchIn("", path, method, reuse)
+}
+
+// matchIn is MatchSubdomain, putting the view arguments in reuse when it
+// is not nil.
+func (m *URLMap) matchIn(sub, path, method string, reuse map[string]any) (*Rule, map[string]any, error) {
 	path = rooted(path)
 	if method == "" {
 		method = "GET"
 	}
-	if n := m.index.exactNode(path); n != nil {
-		for _, r := range n.rules {
-			if r.allows(method) {
-				return matched(r, r.defaultArgs(reuse), method)
+	if sub == "" {
+		// A rule without variables, by its whole path: before the walk's
+		// state is even made.
+		if n := m.index.exactNode(path); n != nil {
+			for _, r := range n.rules {
+				if r.allows(method) {
+					return matched(r, r.defaultArgs(reuse), method)
+				}
 			}
 		}
 	}
 	st := matchState{method: method, reuse: reuse}
-	if r := st.walk(&m.index.root, path, 1); r != nil {
+	if r := m.find(&st, sub, path); r != nil {
 		return matched(r, st.args, method)
 	}
-	redirect, allowed := m.miss(&st, path)
+	redirect, allowed := m.miss(&st, sub, path)
 	switch {
 	case redirect != "":
 		return nil, nil, redirectError(redirect)
@@ -303,16 +360,17 @@ func rooted(path string) string {
 	return path
 }
 
-// miss goes on from st, a walk of path that found no rule. It returns the
-// path to redirect to, when there is one (the path needs its trailing
-// slash, or its repeated slashes merged); or else the methods of the rules
-// that match path but not st's method, sorted: none means a 404.
-func (m *URLMap) miss(st *matchState, path string) (redirect string, allowed []string) {
+// miss goes on from st, a search of path in subdomain sub that found no
+// rule. It returns the path to redirect to, when there is one (the path
+// needs its trailing slash, or its repeated slashes merged); or else the
+// methods of the rules that match path but not st's method, sorted: none
+// means a 404.
+func (m *URLMap) miss(st *matchState, sub, path string) (redirect string, allowed []string) {
 	if st.redirect != "" {
 		return st.redirect, nil
 	}
 	if merged := mergeSlashes(path); merged != path {
-		if r := st.walk(&m.index.root, merged, 1); r != nil {
+		if r := m.find(st, sub, merged); r != nil {
 			return merged, nil
 		}
 		if st.redirect != "" {
@@ -333,16 +391,22 @@ func matched(r *Rule, args map[string]any, method string) (*Rule, map[string]any
 	return r, args, nil
 }
 
-// AllowedMethods returns the methods the rules matching path answer,
-// sorted: the Allow header of an automatic OPTIONS response. It is empty
-// when no rule matches the path.
+// AllowedMethods returns the methods the rules of the default subdomain
+// matching path answer, sorted: the Allow header of an automatic OPTIONS
+// response. It is empty when no rule matches the path.
 func (m *URLMap) AllowedMethods(path string) []string {
-	// No rule answers the empty method (Add refuses it), so the walk finds
-	// none and notes every rule that matches the path.
+	return m.AllowedMethodsSubdomain("", path)
+}
+
+// AllowedMethodsSubdomain is [URLMap.AllowedMethods] for the rules of
+// subdomain, as [URLMap.MatchSubdomain] picks them.
+func (m *URLMap) AllowedMethodsSubdomain(subdomain, path string) []string {
+	// No rule answers the empty method (Add refuses it), so the search
+	// finds none and notes every rule that matches the path.
 	st := matchState{}
 	path = rooted(path)
-	st.walk(&m.index.root, path, 1)
-	_, allowed := m.miss(&st, path)
+	m.find(&st, subdomain, path)
+	_, allowed := m.miss(&st, subdomain, path)
 	return allowed
 }
 

@@ -170,7 +170,69 @@ func (m *URLMap) compile(r *Rule) error {
 	if err := m.makeRoute(r, tpl); err != nil {
 		return err
 	}
+	if err := m.compileSubdomain(r); err != nil {
+		return err
+	}
 	r.setArgNames()
+	return nil
+}
+
+// ruleSubdomain is a rule's compiled Subdomain: its variables, its part
+// for the index (werkzeug parses the subdomain as one more part of the
+// rule, matched before the path's) and its builder's trace.
+type ruleSubdomain struct {
+	vars    []ruleVar
+	part    rulePart
+	capture string    // with variables: the anchored expression, a group for each
+	trace   []traceOp // static texts and variables, for building the host
+}
+
+// compileSubdomain compiles r.Subdomain; the default one, "", needs
+// nothing.
+func (m *URLMap) compileSubdomain(r *Rule) error {
+	r.sub = nil
+	if r.Subdomain == "" {
+		return nil
+	}
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("subdomain %q: "+format, append([]any{r.Subdomain}, args...)...)
+	}
+	toks, err := parseRule(r.Subdomain)
+	if err != nil {
+		return fail("%v", err)
+	}
+	sub := &ruleSubdomain{}
+	var capture strings.Builder
+	for _, tok := range toks {
+		if tok.text != "" {
+			if strings.ContainsAny(tok.text, "/:") || strings.ToLower(tok.text) != tok.text {
+				return fail("a subdomain is lower-case host text, without \"/\" or \":\"")
+			}
+			capture.WriteString(regexp.QuoteMeta(tok.text))
+			sub.trace = append(sub.trace, traceOp{text: tok.text, v: -1})
+			continue
+		}
+		v, err := m.makeVar(tok)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if slices.ContainsFunc(sub.vars, func(o ruleVar) bool { return o.name == v.name }) ||
+			slices.ContainsFunc(r.vars, func(o ruleVar) bool { return o.name == v.name }) {
+			return fail("variable name %q used twice", v.name)
+		}
+		capture.WriteString("(" + v.conv.Pattern() + ")")
+		sub.trace = append(sub.trace, traceOp{v: len(sub.vars)})
+		sub.vars = append(sub.vars, v)
+	}
+	parts, _ := splitParts(append([]ruleToken{{text: "/"}}, toks...), sub.vars)
+	if len(parts) != 1 || parts[0].final {
+		return fail("a subdomain variable must not match \"/\"")
+	}
+	sub.part = parts[0]
+	if !sub.part.static {
+		sub.capture = "^" + capture.String() + "$"
+	}
+	r.sub = sub
 	return nil
 }
 
@@ -254,7 +316,7 @@ func (m *URLMap) makeRoute(r *Rule, tpl string) error {
 		return err
 	}
 	names, _ := route.GetVarNames()
-	if !slices.Equal(names, r.Arguments()) {
+	if !slices.Equal(names, r.pathArguments()) {
 		return fmt.Errorf("gorilla/mux reads the template %q as variables %q", tpl, names)
 	}
 	if keep {
@@ -269,9 +331,9 @@ func (m *URLMap) makeRoute(r *Rule, tpl string) error {
 func (r *Rule) setArgNames() {
 	seen := map[string]bool{}
 	r.argNames = r.argNames[:0]
-	for _, v := range r.vars {
-		seen[v.name] = true
-		r.argNames = append(r.argNames, v.name)
+	for _, name := range r.Arguments() {
+		seen[name] = true
+		r.argNames = append(r.argNames, name)
 	}
 	for k := range r.Defaults {
 		if !seen[k] {

@@ -89,7 +89,7 @@ func (a *App) buildURL(r *Request, endpoint string, args []any) (string, error) 
 	for _, fn := range a.urlDefaultsFor(endpoint) {
 		fn(r, endpoint, values)
 	}
-	path, err := a.URLMap.Build(endpoint, values, opt.method)
+	rule, path, err := a.URLMap.build(endpoint, values, opt.method)
 	if err != nil {
 		return "", err
 	}
@@ -98,7 +98,12 @@ func (a *App) buildURL(r *Request, endpoint string, args []any) (string, error) 
 		root = r.ScriptRoot
 	}
 	u := root + path
-	if opt.scheme != "" || (opt.external != nil && *opt.external) {
+	if host, err := a.subdomainHost(r, rule, values, opt.scheme); err != nil || host != "" {
+		if err != nil {
+			return "", err
+		}
+		u = host + u
+	} else if opt.scheme != "" || (opt.external != nil && *opt.external) {
 		host, err := a.urlHost(r, endpoint, opt.scheme)
 		if err != nil {
 			return "", err
@@ -168,6 +173,74 @@ func (a *App) urlHost(r *Request, endpoint, scheme string) (string, error) {
 	return scheme + "://" + name, nil
 }
 
+// subdomainHost is the scheme and host of rule's URL when its subdomain
+// is not the one of r (or, outside a request, not the default one), as
+// werkzeug's MapAdapter.build makes such a URL external:
+// scheme://subdomain.SERVER_NAME, the subdomain's variables from values;
+// "" when the subdomains agree. The scheme is scheme when not "", else
+// r's, else PREFERRED_URL_SCHEME.
+func (a *App) subdomainHost(r *Request, rule *Rule, values map[string]any, scheme string) (string, error) {
+	if rule.sub == nil && (r == nil || a.Config["SUBDOMAIN_MATCHING"] != true) {
+		return "", nil // the default subdomain, and so is the request's
+	}
+	want, err := rule.buildSubdomain(values)
+	if err != nil {
+		return "", &BuildError{Endpoint: rule.Endpoint, Values: values, Err: err}
+	}
+	cur := ""
+	if r != nil {
+		cur = a.requestSubdomain(r)
+	}
+	if want == cur {
+		return "", nil
+	}
+	name := a.Config.String("SERVER_NAME")
+	if name == "" {
+		return "", &BuildError{Endpoint: rule.Endpoint, Values: values,
+			Err: fmt.Errorf("its rule's subdomain %q is not the current one %q, and a URL for another subdomain needs SERVER_NAME in the config", want, cur)}
+	}
+	if want != "" {
+		name = want + "." + name
+	}
+	switch {
+	case scheme != "":
+	case r != nil && r.Environ.URLScheme != "":
+		scheme = r.Environ.URLScheme
+	default:
+		scheme = a.Config.String("PREFERRED_URL_SCHEME")
+	}
+	return scheme + "://" + name, nil
+}
+
+// buildSubdomain builds r's subdomain for values, which suitableFor
+// accepted: "" for the default one.
+func (r *Rule) buildSubdomain(values map[string]any) (string, error) {
+	if r.sub == nil {
+		return "", nil
+	}
+	var b strings.Builder
+	for _, op := range r.sub.trace {
+		if op.v < 0 {
+			b.WriteString(op.text)
+			continue
+		}
+		v := r.sub.vars[op.v]
+		val, ok := value(values, v.name)
+		if !ok {
+			val = r.Defaults[v.name]
+		}
+		s, err := v.conv.ToURL(val)
+		if err != nil {
+			return "", fmt.Errorf("value %v for %q: %w", val, v.name, err)
+		}
+		if !v.re.MatchString(s) {
+			return "", fmt.Errorf("value %q for %q does not match the pattern %s", s, v.name, v.conv.Pattern())
+		}
+		b.WriteString(s)
+	}
+	return b.String(), nil
+}
+
 // ---- the map ----
 
 // Build builds the URL of endpoint for values: werkzeug's MapAdapter.build,
@@ -185,35 +258,45 @@ func (a *App) urlHost(r *Request, endpoint, scheme string) (string, error) {
 //
 //	m.Build("user", map[string]any{"id": 42, "tab": "posts"}, "") // "/user/42?tab=posts"
 //
+// A rule's Subdomain is not part of the path: its variables are taken
+// from values like the path's (they do not go to the query string), and
+// App.URLFor puts the subdomain in the URL's host.
+//
 // The error is a *BuildError naming the endpoint and what is missing.
 func (m *URLMap) Build(endpoint string, values map[string]any, method string) (string, error) {
+	_, u, err := m.build(endpoint, values, method)
+	return u, err
+}
+
+// build is Build, returning the rule built too.
+func (m *URLMap) build(endpoint string, values map[string]any, method string) (*Rule, string, error) {
 	rules := m.byEndpoint[endpoint]
 	if len(rules) == 0 {
-		return "", &BuildError{Endpoint: endpoint, Values: values, Method: method, Suggestion: m.similarEndpoint(endpoint)}
+		return nil, "", &BuildError{Endpoint: endpoint, Values: values, Method: method, Suggestion: m.similarEndpoint(endpoint)}
 	}
 	var lastErr error
-	try := func(method string) (string, bool) {
+	try := func(method string) (*Rule, string) {
 		for _, r := range rules {
 			if !r.suitableFor(values, method) {
 				continue
 			}
 			u, err := r.build(values)
 			if err == nil {
-				return u, true
+				return r, u
 			}
 			lastErr = err
 		}
-		return "", false
+		return nil, ""
 	}
 	if method == "" {
-		if u, ok := try("GET"); ok {
-			return u, nil
+		if r, u := try("GET"); r != nil {
+			return r, u, nil
 		}
 	}
-	if u, ok := try(method); ok {
-		return u, nil
+	if r, u := try(method); r != nil {
+		return r, u, nil
 	}
-	return "", buildError(endpoint, rules, values, method, lastErr)
+	return nil, "", buildError(endpoint, rules, values, method, lastErr)
 }
 
 // value returns values[name], a nil value counting as absent.
@@ -227,16 +310,24 @@ func (r *Rule) suitableFor(values map[string]any, method string) bool {
 	if method != "" && !r.allows(method) {
 		return false
 	}
-	for _, v := range r.vars {
-		if _, ok := value(values, v.name); !ok {
-			if _, ok := r.Defaults[v.name]; !ok {
-				return false
-			}
-		}
+	if !r.hasValues(r.vars, values) || r.sub != nil && !r.hasValues(r.sub.vars, values) {
+		return false
 	}
 	for k, d := range r.Defaults {
 		if v, ok := value(values, k); ok && !sameValue(v, d) {
 			return false
+		}
+	}
+	return true
+}
+
+// hasValues reports whether values, or r's defaults, give each of vars.
+func (r *Rule) hasValues(vars []ruleVar, values map[string]any) bool {
+	for _, v := range vars {
+		if _, ok := value(values, v.name); !ok {
+			if _, ok := r.Defaults[v.name]; !ok {
+				return false
+			}
 		}
 	}
 	return true
@@ -490,13 +581,19 @@ func buildError(endpoint string, rules []*Rule, values map[string]any, method st
 // missing lists r's variables that values lacks and no default gives.
 func (r *Rule) missing(values map[string]any) []string {
 	var out []string
-	for _, v := range r.vars {
-		if _, ok := value(values, v.name); !ok {
-			if _, ok := r.Defaults[v.name]; !ok {
-				out = append(out, v.name)
+	check := func(vars []ruleVar) {
+		for _, v := range vars {
+			if _, ok := value(values, v.name); !ok {
+				if _, ok := r.Defaults[v.name]; !ok {
+					out = append(out, v.name)
+				}
 			}
 		}
 	}
+	if r.sub != nil {
+		check(r.sub.vars)
+	}
+	check(r.vars)
 	sort.Strings(out)
 	return out
 }
