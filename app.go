@@ -40,8 +40,11 @@ type App struct {
 	// MAX_FORM_MEMORY_SIZE (500,000 bytes for a urlencoded body and for
 	// each multipart field that is not a file) and MAX_FORM_PARTS (1,000),
 	// which answer a body past them with a 413 (nil: no limit),
-	// SERVER_NAME, APPLICATION_ROOT, PREFERRED_URL_SCHEME, and the
-	// application's own.
+	// SERVER_NAME, APPLICATION_ROOT, PREFERRED_URL_SCHEME,
+	// SUBDOMAIN_MATCHING (false: every request is matched against the
+	// default subdomain's rules; true, with SERVER_NAME: against those of
+	// its host's subdomain, see Rule.Subdomain; read once, when the App
+	// starts serving), TRUSTED_HOSTS, and the application's own.
 	Config Config
 	// URLMap holds the URL rules; URLMap.Converters takes custom converters.
 	URLMap *URLMap

@@ -27,6 +27,7 @@ type Blueprint struct {
 	Scaffold
 	name        string
 	urlPrefix   *string
+	subdomain   *string
 	urlDefaults map[string]any
 	rules       []deferredRule
 	appHooks    hookSet // BeforeAppRequest …: the App's, from the first registration
@@ -54,6 +55,7 @@ type BlueprintOption func(*blueprintOptions)
 
 type blueprintOptions struct {
 	urlPrefix   *string
+	subdomain   *string
 	urlDefaults map[string]any
 	name        string
 	nameSet     bool
@@ -63,6 +65,16 @@ type blueprintOptions struct {
 // "/login" "/auth/login". Nested blueprints join their prefixes.
 func URLPrefix(prefix string) BlueprintOption {
 	return func(o *blueprintOptions) { o.urlPrefix = &prefix }
+}
+
+// Subdomain puts every rule of the blueprint in subdomain ("api" for
+// api.example.com, or one with variables, "<user>"), as [RuleSubdomain]
+// puts one: matched when Config SUBDOMAIN_MATCHING is on and SERVER_NAME
+// set, and built as an external URL from other subdomains. A nested
+// blueprint's subdomain goes before its parent's: "v1" in "api" is
+// "v1.api". A rule's own RuleSubdomain wins.
+func Subdomain(subdomain string) BlueprintOption {
+	return func(o *blueprintOptions) { o.subdomain = &subdomain }
 }
 
 // URLDefaults gives every view of the blueprint these view arguments, as
@@ -80,7 +92,7 @@ func BlueprintName(name string) BlueprintOption {
 }
 
 // NewBlueprint returns a Blueprint named name, with the options
-// [URLPrefix] and [URLDefaults]. The name prefixes the blueprint's
+// [URLPrefix], [Subdomain] and [URLDefaults]. The name prefixes the blueprint's
 // endpoints; it panics if empty or holding a dot, which separates the
 // names of nested blueprints.
 func NewBlueprint(name string, opts ...BlueprintOption) *Blueprint {
@@ -89,7 +101,7 @@ func NewBlueprint(name string, opts ...BlueprintOption) *Blueprint {
 	if o.nameSet {
 		panic(fmt.Sprintf("vial: NewBlueprint(%q): BlueprintName is an option of RegisterBlueprint", name))
 	}
-	b := &Blueprint{name: name, urlPrefix: o.urlPrefix, urlDefaults: o.urlDefaults}
+	b := &Blueprint{name: name, urlPrefix: o.urlPrefix, subdomain: o.subdomain, urlDefaults: o.urlDefaults}
 	b.Scaffold = Scaffold{addURLRule: b.recordRule, check: b.checkSetup}
 	return b
 }
@@ -201,7 +213,7 @@ func (b *Blueprint) AppURLDefaults(fn URLValueFunc) {
 // its rules, with its URL prefix and its name before their endpoints, its
 // hooks for its requests, its App-wide hooks (on the first registration of
 // bp only), and the blueprints nested in it. opts ([URLPrefix],
-// [URLDefaults], [BlueprintName]) override bp's own for this
+// [Subdomain], [URLDefaults], [BlueprintName]) override bp's own for this
 // registration.
 //
 // It panics when the name is taken (by bp itself: register it again under
@@ -218,6 +230,7 @@ type setupState struct {
 	app         *App
 	name        string  // the full name: "api.v1"
 	urlPrefix   *string // nil for none
+	subdomain   *string // nil for none
 	urlDefaults map[string]any
 	decorators  []func(View) View // the parents' first
 	decorated   map[string]View   // endpoint → its view before the decorators
@@ -236,6 +249,10 @@ func (b *Blueprint) register(a *App, o blueprintOptions, namePrefix string, deco
 		decorated: map[string]View{}}
 	if o.urlPrefix != nil {
 		st.urlPrefix = o.urlPrefix
+	}
+	st.subdomain = b.subdomain
+	if o.subdomain != nil {
+		st.subdomain = o.subdomain
 	}
 	if o.urlDefaults != nil {
 		if st.urlDefaults == nil {
@@ -297,6 +314,19 @@ func (st *setupState) childOptions(c childBlueprint) blueprintOptions {
 	default:
 		o.urlPrefix = st.urlPrefix
 	}
+	sub := o.subdomain
+	if sub == nil {
+		sub = c.bp.subdomain
+	}
+	switch {
+	case st.subdomain != nil && sub != nil:
+		joined := *sub + "." + *st.subdomain
+		o.subdomain = &joined
+	case sub != nil:
+		o.subdomain = sub
+	default:
+		o.subdomain = st.subdomain
+	}
 	return o
 }
 
@@ -315,6 +345,9 @@ func (st *setupState) addURLRule(d deferredRule) {
 		} else {
 			r.Rule = *st.urlPrefix
 		}
+	}
+	if st.subdomain != nil && r.Subdomain == "" {
+		r.Subdomain = *st.subdomain
 	}
 	if len(st.urlDefaults) > 0 {
 		defaults := maps.Clone(st.urlDefaults)

@@ -268,3 +268,36 @@ func showName(r *vial.Request) any { return r.ViewArgs["name"].(string) }
 func listKind(r *vial.Request) any {
 	return strings.Join([]string{r.ViewArgs["kind"].(string), r.Endpoint}, " ")
 }
+
+// A blueprint's Subdomain puts its rules in that subdomain, a nested one's
+// before its parent's; automatic OPTIONS lists the methods of the
+// request's subdomain.
+func TestBlueprintSubdomain(t *testing.T) {
+	app := vial.New("subs")
+	app.Config["SERVER_NAME"] = "example.com"
+	app.Config["SUBDOMAIN_MATCHING"] = true
+	api := vial.NewBlueprint("api", vial.Subdomain("api"))
+	v1 := vial.NewBlueprint("v1", vial.Subdomain("v1"), vial.URLPrefix("/v1"))
+	who := func(r *vial.Request) any { return r.Endpoint }
+	api.Get("/users", who, vial.Endpoint("users"))
+	api.Post("/users", who, vial.Endpoint("add_user"))
+	v1.Get("/users", who, vial.Endpoint("users"))
+	app.Get("/users", who, vial.Endpoint("users"))
+	app.Get("/", func(r *vial.Request) any { return app.URLFor("api.v1.users") })
+	api.RegisterBlueprint(v1)
+	app.RegisterBlueprint(api)
+	app.RegisterBlueprint(vial.NewBlueprint("docs"), vial.Subdomain("docs"))
+	c := app.TestClient()
+
+	assert.Equal(t, "api.users", c.Get("http://api.example.com/users").Text())
+	assert.Equal(t, "users", c.Get("http://example.com/users").Text())
+	assert.Equal(t, "api.v1.users", c.Get("http://v1.api.example.com/v1/users").Text())
+	assert.Equal(t, 404, c.Get("http://api.example.com/v1/users").StatusCode, "v1's rules are in v1.api")
+	assert.Equal(t, "http://v1.api.example.com/v1/users", c.Get("http://example.com/").Text(),
+		"another subdomain's URL is external")
+
+	resp := c.Open("OPTIONS", "http://api.example.com/users")
+	assert.Equal(t, "GET, HEAD, OPTIONS, POST", resp.Header.Get("Allow"), "the api subdomain's methods")
+	resp = c.Open("OPTIONS", "http://example.com/users")
+	assert.Equal(t, "GET, HEAD, OPTIONS", resp.Header.Get("Allow"), "the default subdomain's")
+}

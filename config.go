@@ -43,7 +43,8 @@ func defaultConfig() Config {
 		"TRUSTED_HOSTS":        nil,
 		// Flask's subdomain_matching: match a request in the subdomain its
 		// host has under SERVER_NAME (Rule.Subdomain). Off, every request is
-		// matched in the default subdomain.
+		// matched in the default subdomain. Read once, when the App starts
+		// serving (its first request), as Flask fixes it with the app.
 		"SUBDOMAIN_MATCHING": false,
 	}
 }

@@ -70,10 +70,10 @@ func (a *App) match(r *Request) (rule *Rule, args map[string]any, err error) {
 }
 
 // matchSubdomain is the subdomain r's URL is matched in: the default
-// one, "", unless Config SUBDOMAIN_MATCHING is set (one map lookup per
-// request); then r's own (see requestSubdomain).
+// one, "", unless Config SUBDOMAIN_MATCHING is set (read once, when the
+// App starts serving); then r's own (see requestSubdomain).
 func (a *App) matchSubdomain(r *Request) string {
-	if a.Config["SUBDOMAIN_MATCHING"] != true {
+	if !a.subdomainMatching() {
 		return ""
 	}
 	return a.requestSubdomain(r)
@@ -87,7 +87,7 @@ func (a *App) matchSubdomain(r *Request) string {
 // host not under SERVER_NAME is werkzeug's "<invalid>", whose requests
 // match no rule (a 404). Otherwise the default subdomain, "".
 func (a *App) requestSubdomain(r *Request) string {
-	if a.Config["SUBDOMAIN_MATCHING"] != true {
+	if !a.subdomainMatching() {
 		return ""
 	}
 	server := a.Config.String("SERVER_NAME")

@@ -223,7 +223,7 @@ func (a *App) DispatchRequest(r *Request) any {
 func (a *App) defaultOptionsResponse(r *Request) *Response {
 	resp := newResponse()
 	allow := "OPTIONS"
-	if methods := a.URLMap.AllowedMethods(r.Path); len(methods) > 0 {
+	if methods := a.URLMap.AllowedMethodsSubdomain(a.requestSubdomain(r), r.Path); len(methods) > 0 {
 		allow = strings.Join(methods, ", ")
 	}
 	resp.Header = append(resp.Header, gateway.Header{Name: "Allow", Value: allow})

@@ -32,6 +32,18 @@ type scopes struct {
 	mu    sync.Mutex
 	root  *scope            // the App's own views, and requests that matched no rule
 	named map[string]*scope // by blueprint name
+	// subdomainMatching is Config SUBDOMAIN_MATCHING, read once: Flask's
+	// subdomain_matching, fixed when the app is made.
+	subdomainMatching bool
+}
+
+// subdomainMatching reports whether requests are matched in the subdomain
+// of their host (Config SUBDOMAIN_MATCHING as the App started serving).
+func (a *App) subdomainMatching() bool {
+	if !a.scopes.ready.Load() {
+		a.buildScopes()
+	}
+	return a.scopes.subdomainMatching
 }
 
 // scopeOf returns the scope of r's rule: its blueprint's, or the App's
@@ -70,6 +82,7 @@ func (a *App) buildScopes() {
 	if a.scopes.ready.Load() {
 		return
 	}
+	a.scopes.subdomainMatching = a.Config.Bool("SUBDOMAIN_MATCHING")
 	a.scopes.root = a.newScope(nil)
 	a.scopes.named = make(map[string]*scope, len(a.blueprintHooks))
 	for name := range a.blueprintHooks {

@@ -180,7 +180,7 @@ func (a *App) urlHost(r *Request, endpoint, scheme string) (string, error) {
 // "" when the subdomains agree. The scheme is scheme when not "", else
 // r's, else PREFERRED_URL_SCHEME.
 func (a *App) subdomainHost(r *Request, rule *Rule, values map[string]any, scheme string) (string, error) {
-	if rule.sub == nil && (r == nil || a.Config["SUBDOMAIN_MATCHING"] != true) {
+	if rule.sub == nil && (r == nil || !a.subdomainMatching()) {
 		return "", nil // the default subdomain, and so is the request's
 	}
 	want, err := rule.buildSubdomain(values)
