@@ -282,17 +282,18 @@ func (a *App) callErrorHandler(fn ErrorHandlerFunc, r *Request, err error) (rv a
 // DEBUG or TESTING, as in Flask) it panics with the error instead, after
 // GotRequestException, so that the development server's debugger shows it;
 // the request is still torn down. A panic goes up as its *PanicError, and
-// a returned error as itself; in debug mode (Config DEBUG) a returned
-// error goes up wrapped in a value that names the request's endpoint (its
-// Endpoint method), which the debugger shows as an unhandled error rather
-// than a panic. The wrapper's Error is the error's, and errors.Is and
-// errors.As see through it; a test (TESTING) gets the error itself.
+// a returned error as itself; in debug mode (Config DEBUG) either goes up
+// wrapped in a value that names the request's endpoint (its Endpoint
+// method), which the debugger shows, and a returned error as an unhandled
+// error rather than a panic. The wrapper's Error is the error's, and
+// errors.Is and errors.As see through it; a test (TESTING) gets the error
+// itself.
 func (a *App) HandleException(r *Request, err error) *Response {
 	GotRequestException.Send(a, &RequestError{Request: r, Err: err})
 	if a.propagateExceptions() {
 		// Debug mode: the dev server's debugger shows the error instead.
 		// ServeGateway tears the request down on the way out.
-		if _, isPanic := err.(*PanicError); isPanic || !a.Config.Bool("DEBUG") {
+		if !a.Config.Bool("DEBUG") {
 			panic(err)
 		}
 		panic(&unhandledError{err: err, endpoint: r.Endpoint})
@@ -316,11 +317,11 @@ func (a *App) HandleException(r *Request, err error) *Response {
 	return resp
 }
 
-// unhandledError is what HandleException panics with, when exceptions
-// propagate, for an error that was returned rather than panicked: the
+// unhandledError is what HandleException panics with in debug mode: the
 // development server's debugger recognises it by its Endpoint method (the
-// serving package cannot import vial) and shows it as an unhandled error
-// of that endpoint, with the stack the error carries, if any.
+// serving package cannot import vial), names the endpoint, and shows a
+// returned error (not a *PanicError) as an unhandled error, with the stack
+// the error carries, if any.
 type unhandledError struct {
 	err      error
 	endpoint string

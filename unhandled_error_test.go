@@ -124,3 +124,18 @@ func TestAReturnedErrorReachesATestAsItself(t *testing.T) {
 	app.Get("/", func(r *vial.Request) any { return failure })
 	assert.PanicsWithValue(t, failure, func() { app.TestClient().Get("/") })
 }
+
+// A panic in a blueprint's view is shown as a panic, naming the
+// blueprint's endpoint, with the panicking frame.
+func TestDebuggerNamesTheEndpointOfAPanic(t *testing.T) {
+	app := quietApp(&bytes.Buffer{})
+	api := vial.NewBlueprint("api", vial.URLPrefix("/api"))
+	api.Get("/boom", func(r *vial.Request) any { panic("blueprint trouble") }, vial.Endpoint("boom"))
+	app.RegisterBlueprint(api)
+	page := uePage(t, app, "/api/boom")
+	assert.Contains(t, page, "panic in the application")
+	assert.NotContains(t, page, "unhandled error")
+	assert.Contains(t, page, "Endpoint: api.boom")
+	assert.Contains(t, page, "string: blueprint trouble")
+	assert.Contains(t, page, "TestDebuggerNamesTheEndpointOfAPanic.func1   <- panic site")
+}

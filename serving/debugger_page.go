@@ -38,7 +38,7 @@ func parsePageTemplate(src string) *template.Template {
 type pageView struct {
 	What        string // "panic" or "unhandled error"
 	Site        string // what the focused frame is: "panic site", …
-	Endpoint    string // the unhandled error's endpoint, when it has one
+	Endpoint    string // the request's endpoint, when the framework named it
 	NoStack     string // why no stack is shown, when none is
 	Type, Msg   string
 	Chain       []errLink

@@ -35,13 +35,15 @@ type panicValueError struct {
 func (e *panicValueError) Error() string      { return "panic: " + fmt.Sprint(e.value) }
 func (e *panicValueError) StackTrace() []byte { return e.stack }
 
-// An unhandledError is how a framework hands an error its application
-// returned, and nothing handled, up to the debugger as a panic (vial's
-// HandleException does in debug mode): it wraps the error and names the
-// request's endpoint. The debugger shows it as an unhandled error, not as
-// a panic: the stack where it was recovered is the framework's, which is
-// not where anything went wrong, so only a stack the error carries is
-// shown (see [Debugger]).
+// An unhandledError is how a framework hands an error nothing handled up
+// to the debugger as a panic (vial's HandleException does in debug mode):
+// it wraps the error and names the request's endpoint. A
+// *gateway.PanicError it wraps directly is shown as the panic it is, with
+// its endpoint. Any other error was returned (even one whose chain holds a
+// PanicError, recovered elsewhere): the debugger shows it as an unhandled error,
+// not as a panic, since the stack where it was recovered is the
+// framework's, which is not where anything went wrong, so only a stack the
+// error carries is shown (see [Debugger]).
 type unhandledError interface {
 	error
 	Unwrap() error
@@ -52,7 +54,7 @@ type unhandledError interface {
 // about an unhandled error handed up as one.
 type panicReport struct {
 	unhandled bool      // an unhandledError: returned, not panicked
-	endpoint  string    // its endpoint
+	endpoint  string    // the request's endpoint, when the framework named it
 	err       error     // the panic as an error: excInfo
 	typ, msg  string    // the type and text of what panicked
 	chain     []errLink // the errors it wraps
@@ -74,9 +76,12 @@ func newPanicReport(v any, recovered []byte) *panicReport {
 	rep.err = err
 	shown := v
 	if ue, ok := v.(unhandledError); ok && ue.Unwrap() != nil {
-		// Returned, not panicked: the stack recovered is the framework's.
-		rep.unhandled, rep.endpoint, rep.raw = true, ue.Endpoint(), nil
+		rep.endpoint = ue.Endpoint()
 		err, shown = ue.Unwrap(), ue.Unwrap()
+		if _, panicked := err.(*gateway.PanicError); !panicked {
+			// Returned, not panicked: the stack recovered is the framework's.
+			rep.unhandled, rep.raw = true, nil
+		}
 	}
 	if pe, ok := errors.AsType[*gateway.PanicError](err); isErr && ok {
 		// A panic recovered by vial or a gateway server: show the value
