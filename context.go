@@ -50,6 +50,7 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 		return r
 	}
 	r.URLRule, r.Endpoint, r.ViewArgs = rule, rule.Endpoint, args
+	env.Note("endpoint", rule.Endpoint) // for the access log
 	if rule.blueprint != "" {
 		r.scope = a.blueprintScope(rule.blueprint)
 		r.Blueprint, r.Blueprints = rule.blueprint, r.scope.blueprints

@@ -141,6 +141,9 @@ func (r restoreEnviron) ServeGateway(env *gateway.Environ, start gateway.StartRe
 	if orig, ok := env.Context().Value(environKey{}).(*gateway.Environ); ok {
 		env.ScriptName = orig.ScriptName
 		env.Errors = orig.Errors
+		if env.Noter() == nil {
+			env.SetNoter(orig.Noter())
+		}
 		env.Multithread, env.Multiprocess, env.RunOnce = orig.Multithread, orig.Multiprocess, orig.RunOnce
 		for _, key := range orig.Keys() {
 			// The HTTP_* keys are the request's headers, which a

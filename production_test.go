@@ -99,6 +99,8 @@ func TestServeContextServesTheAppWithItsMiddleware(t *testing.T) {
 	require.NoError(t, s.stop(t), "a clean drain returns nil")
 	// The access log is on by default, with the dev server's record.
 	assert.Regexp(t, `"msg":"127\.0\.0\.1 - - \[[^\]]+\] \\"GET /\?q=1 HTTP/1\.1\\" 200 -","remote_addr":"127\.0\.0\.1","method":"GET","uri":"/\?q=1","proto":"HTTP/1\.1","status":200,"bytes":5`, s.logs.String())
+	assert.Contains(t, s.logs.String(), `"duration":`)
+	assert.Contains(t, s.logs.String(), `,"endpoint":"/"}`, "the record names the endpoint")
 	assert.Contains(t, s.logs.String(), `"msg":"vial: serving"`)
 	assert.Contains(t, s.logs.String(), `"msg":"vial: drained"`)
 }
@@ -160,6 +162,7 @@ func TestServeTrustProxies(t *testing.T) {
 			"X-Forwarded-For", "203.0.113.7", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "shop.test")
 		via := testutil.Wait(t, seenByMiddleware, "the middleware")
 		require.NoError(t, s.stop(t))
+		assert.Contains(t, s.logs.String(), `"endpoint":"/"`, "the App's note crosses the bridges")
 		if trust {
 			assert.Equal(t, "203.0.113.7 https shop.test", body)
 			assert.True(t, strings.HasPrefix(via, "203.0.113.7"), via)

@@ -82,7 +82,33 @@ type Environ struct {
 
 	ctx   context.Context
 	extra map[string]any
+	noter Noter
 }
+
+// A Noter keeps the notes an application makes about a request with
+// [Environ.Note], for the server's access log. A ResponseWriter that is
+// one (serving's access log), or that a middleware's writer wraps and
+// returns from its Unwrap method, gets the notes of the requests
+// [HTTPHandler] serves through it.
+type Noter interface {
+	Note(key, value string)
+}
+
+// Note hands the server a note about the request, such as the endpoint
+// that answered it, which the server may add to the request's access log
+// record. Without a [Noter] (see [Environ.SetNoter]) it does nothing.
+func (e *Environ) Note(key, value string) {
+	if e.noter != nil {
+		e.noter.Note(key, value)
+	}
+}
+
+// SetNoter makes n the receiver of the request's notes; a middleware that
+// builds a new Environ passes the server's on with it.
+func (e *Environ) SetNoter(n Noter) { e.noter = n }
+
+// Noter returns the receiver of the request's notes, or nil.
+func (e *Environ) Noter() Noter { return e.noter }
 
 // Keys of the environ that are not CGI variables.
 const (

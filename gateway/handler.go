@@ -134,6 +134,22 @@ func (w errorsWriter) Write(p []byte) (int, error) {
 func (x *exchange) init(h *HTTPHandler, w http.ResponseWriter, r *http.Request) {
 	x.h, x.w, x.r = h, w, r
 	fillEnviron(&x.environ, r, h)
+	x.environ.noter = noterOf(w)
+}
+
+// noterOf finds the Noter among w and the writers it wraps (their Unwrap
+// methods, as http.ResponseController follows them), or nil.
+func noterOf(w http.ResponseWriter) Noter {
+	for {
+		if n, ok := w.(Noter); ok {
+			return n
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
 }
 
 // release drops every reference the exchange holds, so that a pooled

@@ -30,6 +30,8 @@ import (
 //	status       the status sent (0 when none was: the connection dropped)
 //	bytes        the body bytes written
 //	duration     the time spent in the request handler
+//	endpoint     the endpoint that answered, when the application notes it
+//	             (vial does, through gateway.Environ.Note)
 //
 // [Options.AccessLog] receives the dev server's records; by default they go
 // to Output through [NewAccessLogHandler]. [AccessLog] makes the same
@@ -83,7 +85,7 @@ func (a *accessLogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The handler wrote nothing: net/http sends a 200.
 			rec.status = http.StatusOK
 		}
-		logRequest(a.logger, now, r, rec.status, rec.size, now.Sub(start))
+		logRequest(a.logger, now, r, rec.status, rec.size, now.Sub(start), rec.notes[:rec.nnotes]...)
 		if returned {
 			*rec = responseRecorder{}
 			recorderPool.Put(rec)
@@ -99,6 +101,18 @@ type responseRecorder struct {
 	w      http.ResponseWriter
 	status int
 	size   int64
+	notes  [2]slog.Attr // what the application noted (gateway.Environ.Note)
+	nnotes int
+}
+
+// Note keeps a note of the application's about the request (vial notes
+// the endpoint) for its record: it makes the recorder a gateway.Noter. A
+// few are kept; more are dropped.
+func (w *responseRecorder) Note(key, value string) {
+	if w.nnotes < len(w.notes) {
+		w.notes[w.nnotes] = slog.String(key, value)
+		w.nnotes++
+	}
 }
 
 func (w *responseRecorder) Header() http.Header { return w.w.Header() }
@@ -172,7 +186,7 @@ func (s *Server) LogRequest(r *http.Request, status int, size int64, elapsed tim
 
 // logRequest writes the access record of r to logger (slog.Default() when
 // nil): the one place the record is made.
-func logRequest(logger *slog.Logger, now time.Time, r *http.Request, status int, size int64, elapsed time.Duration) {
+func logRequest(logger *slog.Logger, now time.Time, r *http.Request, status int, size int64, elapsed time.Duration, notes ...slog.Attr) {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -201,6 +215,7 @@ func logRequest(logger *slog.Logger, now time.Time, r *http.Request, status int,
 		slog.Int64("bytes", size),
 		slog.Duration("duration", elapsed),
 	)
+	rec.AddAttrs(notes...)
 	_ = h.Handle(ctx, rec)
 }
 
