@@ -276,7 +276,6 @@ func (a *App) checkSetup(what string) {
 		panic("vial: " + what + " called after the app served its first request; " +
 			"register every rule, hook and handler before the app starts serving")
 	}
-	a.scopes.ready.Store(false) // registering may change them
 }
 
 // ServeHTTP serves a request through the gateway bridge, so an App is an

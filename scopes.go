@@ -25,11 +25,17 @@ type scope struct {
 	handlers    []*hookSet                            // inner blueprint to App: where error handlers are looked up
 }
 
-// scopes is the App's scopes, built on first use and again after a
-// registration changed them.
+// scopes is the App's scopes, built when first used once the App has
+// started serving. Before that, registrations and the config may still
+// change them: a URL built during setup gets a table built for it alone.
 type scopes struct {
-	ready atomic.Bool
 	mu    sync.Mutex
+	table atomic.Pointer[scopeTable] // nil until built while serving
+}
+
+// A scopeTable is the scopes of the App and of each registered blueprint
+// name; it does not change once built.
+type scopeTable struct {
 	root  *scope            // the App's own views, and requests that matched no rule
 	named map[string]*scope // by blueprint name
 	// subdomainMatching is Config SUBDOMAIN_MATCHING, read once: Flask's
@@ -40,10 +46,10 @@ type scopes struct {
 // subdomainMatching reports whether requests are matched in the subdomain
 // of their host (Config SUBDOMAIN_MATCHING as the App started serving).
 func (a *App) subdomainMatching() bool {
-	if !a.scopes.ready.Load() {
-		a.buildScopes()
+	if a.scopes.table.Load() == nil && !a.serving.Load() {
+		return a.Config.Bool("SUBDOMAIN_MATCHING") // setup is not over
 	}
-	return a.scopes.subdomainMatching
+	return a.scopeTable().subdomainMatching
 }
 
 // scopeOf returns the scope of r's rule: its blueprint's, or the App's
@@ -62,33 +68,47 @@ func (a *App) scopeOf(r *Request) *scope {
 // blueprintScope returns the scope of the blueprint registered as name,
 // or the App's for "" (or a name not registered).
 func (a *App) blueprintScope(name string) *scope {
-	if !a.scopes.ready.Load() {
-		a.buildScopes()
-	}
+	t := a.scopeTable()
 	if name == "" {
-		return a.scopes.root
+		return t.root
 	}
-	if sc := a.scopes.named[name]; sc != nil {
+	if sc := t.named[name]; sc != nil {
 		return sc
 	}
-	return a.scopes.root
+	return t.root
+}
+
+// scopeTable returns the App's scopes: those built on the first request,
+// or, before the App serves, scopes of its setup so far, kept for no one
+// else.
+func (a *App) scopeTable() *scopeTable {
+	if t := a.scopes.table.Load(); t != nil {
+		return t
+	}
+	a.scopes.mu.Lock()
+	defer a.scopes.mu.Unlock()
+	if t := a.scopes.table.Load(); t != nil {
+		return t
+	}
+	t := a.buildScopes()
+	if a.serving.Load() { // setup is over: nothing it reads changes any more
+		a.scopes.table.Store(t)
+	}
+	return t
 }
 
 // buildScopes orders the hooks of the App and of each registered
 // blueprint name.
-func (a *App) buildScopes() {
-	a.scopes.mu.Lock()
-	defer a.scopes.mu.Unlock()
-	if a.scopes.ready.Load() {
-		return
+func (a *App) buildScopes() *scopeTable {
+	t := &scopeTable{
+		subdomainMatching: a.Config.Bool("SUBDOMAIN_MATCHING"),
+		root:              a.newScope(nil),
+		named:             make(map[string]*scope, len(a.blueprintHooks)),
 	}
-	a.scopes.subdomainMatching = a.Config.Bool("SUBDOMAIN_MATCHING")
-	a.scopes.root = a.newScope(nil)
-	a.scopes.named = make(map[string]*scope, len(a.blueprintHooks))
 	for name := range a.blueprintHooks {
-		a.scopes.named[name] = a.newScope(blueprintPath(name))
+		t.named[name] = a.newScope(blueprintPath(name))
 	}
-	a.scopes.ready.Store(true)
+	return t
 }
 
 // blueprintPath is the names of a blueprint and of those it is nested in,

@@ -233,3 +233,18 @@ func TestRuleSubdomainRefusedAtRegistration(t *testing.T) {
 	m := vial.NewURLMap()
 	assert.Panics(t, func() { m.Add(&vial.Rule{Rule: "/<x>", Endpoint: "e", Subdomain: "<x>"}) }, "a name in the subdomain and the path")
 }
+
+// SUBDOMAIN_MATCHING is read when the App starts serving: a URL built
+// during setup, before the config is complete, does not fix it earlier.
+func TestSubdomainMatchingIsReadWhenServingStarts(t *testing.T) {
+	app := subdomainApp(false)
+	u, err := app.BuildURL("index")
+	require.NoError(t, err)
+	assert.Equal(t, "/", u)
+	app.Config["SUBDOMAIN_MATCHING"] = true
+	resp := app.TestClient().Get("http://api.example.com/")
+	assert.Equal(t, "api_index map[]", resp.Text())
+	app.Config["SUBDOMAIN_MATCHING"] = false // too late: read once
+	resp = app.TestClient().Get("http://api.example.com/")
+	assert.Equal(t, "api_index map[]", resp.Text())
+}
