@@ -79,7 +79,9 @@ func Subdomain(subdomain string) BlueprintOption {
 
 // URLDefaults gives every view of the blueprint these view arguments, as
 // [Defaults] gives them to one rule (a rule's own defaults win). At
-// registration, they are added to the blueprint's own.
+// registration, they are added to the blueprint's own. They are not passed
+// on to the blueprints nested in it, as in Flask: a nested blueprint's
+// views get its own URL defaults only.
 func URLDefaults(values map[string]any) BlueprintOption {
 	return func(o *blueprintOptions) { o.urlDefaults = values }
 }

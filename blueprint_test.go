@@ -3,6 +3,7 @@ package vial_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -200,8 +201,8 @@ func TestBlueprintLangCodePattern(t *testing.T) {
 	assert.Equal(t, "/en/about", app.URLFor("frontend.about", "lang_code", "en"), "outside a request, given")
 }
 
-// A blueprint's URL defaults and its decorators apply to every view, of
-// nested blueprints too; a rule's own defaults win.
+// A blueprint's decorators apply to every view, of nested blueprints too;
+// its URL defaults to its own views, a rule's own defaults winning.
 func TestBlueprintDefaultsAndDecorators(t *testing.T) {
 	app := vial.New("deco")
 	tag := func(name string) func(vial.View) vial.View {
@@ -300,4 +301,23 @@ func TestBlueprintSubdomain(t *testing.T) {
 	assert.Equal(t, "GET, HEAD, OPTIONS, POST", resp.Header.Get("Allow"), "the api subdomain's methods")
 	resp = c.Open("OPTIONS", "http://example.com/users")
 	assert.Equal(t, "GET, HEAD, OPTIONS", resp.Header.Get("Allow"), "the default subdomain's")
+}
+
+// A blueprint's URL defaults are its own views', not those of the
+// blueprints nested in it, as in Flask: a nested registration passes on
+// its prefix and subdomain only. Defaults given when registering a nested
+// blueprint are added to its own.
+func TestBlueprintURLDefaultsAreNotInherited(t *testing.T) {
+	app := vial.New("defaults")
+	args := func(r *vial.Request) any { return fmt.Sprint(r.ViewArgs) }
+	admin := vial.NewBlueprint("admin", vial.URLPrefix("/admin"), vial.URLDefaults(map[string]any{"page": 1}))
+	users := vial.NewBlueprint("users", vial.URLPrefix("/users"), vial.URLDefaults(map[string]any{"kind": "all"}))
+	admin.Get("/", args, vial.Endpoint("home"))
+	users.Get("/", args, vial.Endpoint("list"))
+	admin.RegisterBlueprint(users, vial.URLDefaults(map[string]any{"sort": "name"}))
+	app.RegisterBlueprint(admin)
+	c := app.TestClient()
+
+	assert.Equal(t, "map[page:1]", c.Get("/admin/").Text())
+	assert.Equal(t, "map[kind:all sort:name]", c.Get("/admin/users/").Text(), "not admin's page")
 }
