@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -320,4 +321,30 @@ func TestBlueprintURLDefaultsAreNotInherited(t *testing.T) {
 
 	assert.Equal(t, "map[page:1]", c.Get("/admin/").Text())
 	assert.Equal(t, "map[kind:all sort:name]", c.Get("/admin/users/").Text(), "not admin's page")
+}
+
+// Concurrent first requests build the scopes once, without a race (run
+// with -race): each gets its blueprint's hooks.
+func TestBlueprintConcurrentFirstRequests(t *testing.T) {
+	app := vial.New("concurrent")
+	api := vial.NewBlueprint("api", vial.URLPrefix("/api"))
+	api.BeforeRequest(func(r *vial.Request) any { r.G.Set("scope", "api"); return nil })
+	api.Get("/x", func(r *vial.Request) any { return r.G.Get("scope").(string) + " " + r.Blueprint }, vial.Endpoint("x"))
+	app.Get("/", func(r *vial.Request) any { return "app" })
+	app.RegisterBlueprint(api)
+	var wg sync.WaitGroup
+	got := make([]string, 16)
+	for i := range got {
+		wg.Go(func() {
+			path := "/api/x"
+			if i%2 == 1 {
+				path = "/"
+			}
+			got[i] = app.TestClient().Get(path).Text()
+		})
+	}
+	wg.Wait()
+	for i, text := range got {
+		assert.Equal(t, map[bool]string{true: "api api", false: "app"}[i%2 == 0], text, i)
+	}
 }
