@@ -61,8 +61,9 @@ func (s *Scaffold) Delete(rule string, view View, opts ...RouteOption) {
 }
 
 // AddURLRule registers view for rule under endpoint: Flask's add_url_rule.
-// An empty endpoint means the view function's name (or the rule, for an
-// anonymous function). A nil view registers the rule alone, for an endpoint
+// An empty endpoint names it after the view, as [Scaffold.Route] says
+// ("about", "Users_Show", "UserAPI"; for an anonymous function the rule,
+// "POST /items" when its methods lack GET). A nil view registers the rule alone, for an endpoint
 // whose view is registered elsewhere. On a Blueprint, the rule gets the
 // blueprint's URL prefix and its endpoint the blueprint's name
 // ("auth.login") when the blueprint is registered.
