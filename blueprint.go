@@ -3,6 +3,7 @@ package vial
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -161,6 +162,9 @@ func (b *Blueprint) Decorate(decorators ...func(View) View) {
 // opts override child's own, as on [App.RegisterBlueprint].
 func (b *Blueprint) RegisterBlueprint(child *Blueprint, opts ...BlueprintOption) {
 	b.checkSetup("RegisterBlueprint")
+	if child == nil {
+		panic(fmt.Sprintf("vial: blueprint %q: RegisterBlueprint: nil blueprint", b.name))
+	}
 	if child == b {
 		panic(fmt.Sprintf("vial: blueprint %q cannot be registered on itself", b.name))
 	}
@@ -222,8 +226,11 @@ func (b *Blueprint) AppURLDefaults(fn URLValueFunc) {
 // another [BlueprintName]; or by another blueprint), and when the App has
 // served a request.
 func (a *App) RegisterBlueprint(bp *Blueprint, opts ...BlueprintOption) {
+	if bp == nil {
+		panic("vial: RegisterBlueprint: nil blueprint")
+	}
 	a.checkSetup("RegisterBlueprint(" + bp.name + ")")
-	bp.register(a, applyBlueprintOptions(opts), "", nil)
+	bp.register(a, applyBlueprintOptions(opts), nil)
 }
 
 // A setupState is one registration of a blueprint: Flask's
@@ -236,9 +243,18 @@ type setupState struct {
 	urlDefaults map[string]any
 	decorators  []func(View) View // the parents' first
 	decorated   map[string]View   // endpoint → its view before the decorators
+	chain       []*Blueprint      // the blueprints registering, outermost first, b last
 }
 
-func (b *Blueprint) register(a *App, o blueprintOptions, namePrefix string, decorators []func(View) View) {
+// register registers b on a under parent (nil at the top), with o.
+func (b *Blueprint) register(a *App, o blueprintOptions, parent *setupState) {
+	namePrefix, decorators, chain := "", []func(View) View(nil), []*Blueprint(nil)
+	if parent != nil {
+		namePrefix, decorators, chain = parent.name, parent.decorators, parent.chain
+	}
+	if slices.Contains(chain, b) {
+		panic(fmt.Sprintf("vial: RegisterBlueprint: the blueprint %q is nested in itself (%s.%s)", b.name, namePrefix, b.name))
+	}
 	self := b.name
 	if o.nameSet {
 		checkBlueprintName("BlueprintName", o.name)
@@ -248,7 +264,7 @@ func (b *Blueprint) register(a *App, o blueprintOptions, namePrefix string, deco
 	first := a.claimBlueprintName(name, b)
 	b.registered = true
 	st := &setupState{app: a, name: name, urlPrefix: b.urlPrefix, urlDefaults: maps.Clone(b.urlDefaults),
-		decorated: map[string]View{}}
+		decorated: map[string]View{}, chain: append(slices.Clip(chain), b)}
 	if o.urlPrefix != nil {
 		st.urlPrefix = o.urlPrefix
 	}
@@ -271,7 +287,7 @@ func (b *Blueprint) register(a *App, o blueprintOptions, namePrefix string, deco
 		st.addURLRule(d)
 	}
 	for _, c := range b.children {
-		c.bp.register(a, st.childOptions(c), name, st.decorators)
+		c.bp.register(a, st.childOptions(c), st)
 	}
 }
 

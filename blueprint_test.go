@@ -348,3 +348,15 @@ func TestBlueprintConcurrentFirstRequests(t *testing.T) {
 		assert.Equal(t, map[bool]string{true: "api api", false: "app"}[i%2 == 0], text, i)
 	}
 }
+
+// A nil blueprint, and blueprints nested in each other, panic with the
+// culprit named instead of crashing.
+func TestBlueprintNilAndCyclesPanic(t *testing.T) {
+	app := vial.New("cycles")
+	assert.PanicsWithValue(t, "vial: RegisterBlueprint: nil blueprint", func() { app.RegisterBlueprint(nil) })
+	a, b := vial.NewBlueprint("a"), vial.NewBlueprint("b")
+	assert.PanicsWithValue(t, `vial: blueprint "a": RegisterBlueprint: nil blueprint`, func() { a.RegisterBlueprint(nil) })
+	a.RegisterBlueprint(b)
+	b.RegisterBlueprint(a)
+	assert.PanicsWithValue(t, `vial: RegisterBlueprint: the blueprint "a" is nested in itself (a.b.a)`, func() { app.RegisterBlueprint(a) })
+}

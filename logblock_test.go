@@ -94,6 +94,7 @@ func TestDefaultLoggerWritesTheStackAsABlock(t *testing.T) {
 	w := &countingWriter{}
 	out, flags := log.Writer(), log.Flags()
 	log.SetOutput(w)
+	log.SetFlags(log.LstdFlags) // as a program starts; another test may have changed them
 	t.Cleanup(func() { log.SetOutput(out); log.SetFlags(flags) })
 
 	app := panickingApp(nil)

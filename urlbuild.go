@@ -225,13 +225,9 @@ func (r *Rule) buildSubdomain(values map[string]any) (string, error) {
 			continue
 		}
 		v := r.sub.vars[op.v]
-		val, ok := value(values, v.name)
-		if !ok {
-			val = r.Defaults[v.name]
-		}
-		s, err := v.conv.ToURL(val)
+		s, err := r.varText(v, values)
 		if err != nil {
-			return "", fmt.Errorf("value %v for %q: %w", val, v.name, err)
+			return "", err
 		}
 		if !v.re.MatchString(s) {
 			return "", fmt.Errorf("value %q for %q does not match the pattern %s", s, v.name, v.conv.Pattern())
@@ -333,17 +329,27 @@ func (r *Rule) hasValues(vars []ruleVar, values map[string]any) bool {
 	return true
 }
 
+// varText is the text of variable v in r's URL for values: its value, or
+// the rule's default, through its converter.
+func (r *Rule) varText(v ruleVar, values map[string]any) (string, error) {
+	val, ok := value(values, v.name)
+	if !ok {
+		val = r.Defaults[v.name]
+	}
+	s, err := v.conv.ToURL(val)
+	if err != nil {
+		return "", fmt.Errorf("value %v for %q: %w", val, v.name, err)
+	}
+	return s, nil
+}
+
 // build builds r's URL for values, which suitableFor accepted.
 func (r *Rule) build(values map[string]any) (string, error) {
 	escaped := make([]string, len(r.vars))
 	for i, v := range r.vars {
-		val, ok := value(values, v.name)
-		if !ok {
-			val = r.Defaults[v.name]
-		}
-		s, err := v.conv.ToURL(val)
+		s, err := r.varText(v, values)
 		if err != nil {
-			return "", fmt.Errorf("value %v for %q: %w", val, v.name, err)
+			return "", err
 		}
 		escaped[i] = s
 		// mux checks the value it is given, the encoded one, so an
