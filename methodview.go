@@ -110,7 +110,23 @@ func (mv *methodView) serve(r *Request) any {
 	if r == describeProbe {
 		return mv
 	}
-	return &HTTPError{Code: http.StatusMethodNotAllowed, Header: gateway.Headers{{Name: "Allow", Value: mv.allow}}}
+	return &HTTPError{Code: http.StatusMethodNotAllowed, Header: gateway.Headers{{Name: "Allow", Value: mv.allowFor(r.URLRule)}}}
+}
+
+// allowFor is the Allow header of a 405 under rule: the methods the rule
+// answers that the type has (OPTIONS, which the rule answers itself,
+// included), or without a rule the type's.
+func (mv *methodView) allowFor(rule *Rule) string {
+	if rule == nil {
+		return mv.allow
+	}
+	var allow []string
+	for _, m := range rule.Methods { // sorted when the rule was added
+		if i := verbIndex(m); m == http.MethodOptions || (i >= 0 && mv.views[i] != nil) {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }
 
 // MethodView makes a View of v, Flask's MethodView: a value, usually a
@@ -118,7 +134,7 @@ func (mv *methodView) serve(r *Request) any {
 // Delete, Head, Options and Trace, each a func(*vial.Request) any. A
 // request calls the method of its HTTP method; HEAD calls Get when there
 // is no Head, as in Flask; a method v lacks is a 405 whose Allow header
-// lists the ones it has.
+// lists the methods of the rule that v has.
 //
 //	type UserAPI struct{ db *sql.DB }
 //
