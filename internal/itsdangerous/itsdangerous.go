@@ -107,10 +107,10 @@ func intToBytes(n int64) []byte {
 	return bytes.TrimLeft(b[:], "\x00")
 }
 
-// Loads verifies token and returns its payload, decompressed. A maxAge
-// above zero refuses a token signed more than maxAge (in whole seconds)
+// Loads verifies token and returns its payload, decompressed. A maxAge of
+// zero or more refuses a token signed more than maxAge (in whole seconds)
 // before now, or after now, with ErrExpired, as TimestampSigner.unsign
-// does with max_age.
+// does with max_age; a negative one, Python's None, sets no limit.
 func (s *Serializer) Loads(token string, maxAge time.Duration, now time.Time) ([]byte, error) {
 	signed, sig, ok := cutLast(token)
 	if !ok {
@@ -130,7 +130,7 @@ func (s *Serializer) Loads(token string, maxAge time.Duration, now time.Time) ([
 	var buf [8]byte
 	copy(buf[8-len(tsBytes):], tsBytes)
 	signedAt := int64(binary.BigEndian.Uint64(buf[:]))
-	if maxAge > 0 {
+	if maxAge >= 0 {
 		age := now.Unix() - signedAt
 		if age > int64(maxAge/time.Second) || age < 0 {
 			return nil, fmt.Errorf("%w: signature age %d seconds, the limit %d", ErrExpired, age, int64(maxAge/time.Second))

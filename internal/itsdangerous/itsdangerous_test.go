@@ -56,11 +56,11 @@ func TestDumpsMatchesPython(t *testing.T) {
 
 func TestLoadsPython(t *testing.T) {
 	s := New(keys("secret"), "cookie-session")
-	got, err := s.Loads(vecPlain, 0, signedAt)
+	got, err := s.Loads(vecPlain, -1, signedAt)
 	require.NoError(t, err)
 	assert.Equal(t, `{"a":1}`, string(got))
 
-	got, err = s.Loads(vecCompressed, 0, signedAt)
+	got, err = s.Loads(vecCompressed, -1, signedAt)
 	require.NoError(t, err)
 	assert.Equal(t, `{"k":"`+strings.Repeat("abc", 100)+`"}`, string(got))
 }
@@ -71,7 +71,7 @@ func TestCompressedRoundTrip(t *testing.T) {
 	token := s.Dumps(payload, signedAt)
 	assert.True(t, strings.HasPrefix(token, "."), "a compressible payload is compressed: %s", token)
 	assert.Less(t, len(token), len(payload))
-	got, err := s.Loads(token, 0, signedAt)
+	got, err := s.Loads(token, -1, signedAt)
 	require.NoError(t, err)
 	assert.Equal(t, payload, got)
 	// Incompressible: sent as it is.
@@ -80,11 +80,11 @@ func TestCompressedRoundTrip(t *testing.T) {
 
 func TestKeyRotation(t *testing.T) {
 	rotated := New(keys("old", "new"), "cookie-session")
-	got, err := rotated.Loads(vecOldKey, 0, signedAt)
+	got, err := rotated.Loads(vecOldKey, -1, signedAt)
 	require.NoError(t, err, "a token signed with a fallback key is accepted")
 	assert.Equal(t, `{"user":42}`, string(got))
 
-	_, err = New(keys("new"), "cookie-session").Loads(vecOldKey, 0, signedAt)
+	_, err = New(keys("new"), "cookie-session").Loads(vecOldKey, -1, signedAt)
 	assert.ErrorIs(t, err, ErrBadSignature, "once the old key is dropped, its tokens are refused")
 }
 
@@ -98,12 +98,12 @@ func TestLoadsRefuses(t *testing.T) {
 		"bad base64 sig":   vecPlain[:len(vecPlain)-1] + "!",
 		"empty":            "",
 	} {
-		_, err := s.Loads(token, 0, signedAt)
+		_, err := s.Loads(token, -1, signedAt)
 		assert.ErrorIs(t, err, ErrBadSignature, name)
 	}
-	_, err := New(keys("other"), "cookie-session").Loads(vecPlain, 0, signedAt)
+	_, err := New(keys("other"), "cookie-session").Loads(vecPlain, -1, signedAt)
 	assert.ErrorIs(t, err, ErrBadSignature, "another key")
-	_, err = New(keys("secret"), "other-salt").Loads(vecPlain, 0, signedAt)
+	_, err = New(keys("secret"), "other-salt").Loads(vecPlain, -1, signedAt)
 	assert.ErrorIs(t, err, ErrBadSignature, "another salt")
 }
 
@@ -116,6 +116,10 @@ func TestLoadsMaxAge(t *testing.T) {
 	assert.ErrorIs(t, err, ErrBadSignature)
 	_, err = s.Loads(vecPlain, 10*time.Second, signedAt.Add(-time.Second))
 	assert.ErrorIs(t, err, ErrExpired, "signed in the future")
+	_, err = s.Loads(vecPlain, 0, signedAt.Add(time.Second))
+	assert.ErrorIs(t, err, ErrExpired, "a max_age of 0 refuses a token a second old")
+	_, err = s.Loads(vecPlain, -1, signedAt.Add(1000*time.Hour))
+	assert.NoError(t, err, "no limit")
 }
 
 func TestTimestampEncoding(t *testing.T) {
