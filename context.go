@@ -31,6 +31,8 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 	r.Header = env.Header
 	r.RemoteAddr = env.RemoteAddr
 	r.app = a
+	t := a.scopeTable()
+	r.scope = t.root // the App's, unless a blueprint's rule matches
 	if r.Path == "" {
 		r.Path = "/"
 	}
@@ -41,7 +43,7 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 		r.routingErr = err
 		return r
 	}
-	rule, args, err := a.match(r)
+	rule, args, err := a.match(r, t)
 	if args != nil {
 		r.argsBuf = args
 	}
@@ -52,7 +54,9 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 	r.URLRule, r.Endpoint, r.ViewArgs = rule, rule.Endpoint, args
 	env.Note("endpoint", rule.Endpoint) // for the access log
 	if rule.blueprint != "" {
-		r.scope = a.blueprintScope(rule.blueprint)
+		if sc := t.named[rule.blueprint]; sc != nil {
+			r.scope = sc
+		}
 		r.Blueprint, r.Blueprints = rule.blueprint, r.scope.blueprints
 	}
 	return r
@@ -61,23 +65,17 @@ func (a *App) newRequest(env *gateway.Environ) *Request {
 // match matches the request's URL. A panic there (in a custom converter)
 // is kept as the routing error, so that it is handled like any panic in the
 // request: error handlers, then a 500.
-func (a *App) match(r *Request) (rule *Rule, args map[string]any, err error) {
+func (a *App) match(r *Request, t *scopeTable) (rule *Rule, args map[string]any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			rule, args, err = nil, nil, panicked(v)
 		}
 	}()
-	return a.URLMap.matchIn(a.matchSubdomain(r), r.Path, r.Method, r.argsBuf)
-}
-
-// matchSubdomain is the subdomain r's URL is matched in: the default
-// one, "", unless Config SUBDOMAIN_MATCHING is set (read once, when the
-// App starts serving); then r's own (see requestSubdomain).
-func (a *App) matchSubdomain(r *Request) string {
-	if !a.subdomainMatching() {
-		return ""
+	sub := "" // the default subdomain, unless SUBDOMAIN_MATCHING (read once, as the App starts serving)
+	if t.subdomainMatching {
+		sub = a.requestSubdomain(r)
 	}
-	return a.requestSubdomain(r)
+	return a.URLMap.matchIn(sub, r.Path, r.Method, r.argsBuf)
 }
 
 // requestSubdomain is r's subdomain, as Flask's create_url_adapter binds

@@ -56,13 +56,22 @@ func (a *App) subdomainMatching() bool {
 // when r matched no rule of a blueprint (or r is nil). r keeps it, for the
 // later steps of the request.
 func (a *App) scopeOf(r *Request) *scope {
-	if r == nil {
-		return a.blueprintScope("")
+	if r != nil && r.scope != nil {
+		return r.scope // newRequest sets it: kept short to be inlined
 	}
-	if r.scope == nil {
-		r.scope = a.blueprintScope("")
+	return a.rootScope(r)
+}
+
+// rootScope is scopeOf for a request that has no scope yet (or none).
+// Not inlined, so that scopeOf is.
+//
+//go:noinline
+func (a *App) rootScope(r *Request) *scope {
+	sc := a.blueprintScope("")
+	if r != nil {
+		r.scope = sc
 	}
-	return r.scope
+	return sc
 }
 
 // blueprintScope returns the scope of the blueprint registered as name,

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/vial-go/vial/gateway/internal/hostport"
 )
@@ -78,6 +80,8 @@ type HTTPHandler struct {
 	// is closed, instead of answering it with a 500 (werkzeug's
 	// passthrough_errors). A debugger or an outer recovery handles it.
 	PropagatePanics bool
+
+	noNoter atomic.Uintptr // the type word of a ResponseWriter with no Noter (see noterOf)
 }
 
 // exchange is one request on its way through an HTTPHandler: the one
@@ -134,12 +138,42 @@ func (w errorsWriter) Write(p []byte) (int, error) {
 func (x *exchange) init(h *HTTPHandler, w http.ResponseWriter, r *http.Request) {
 	x.h, x.w, x.r = h, w, r
 	fillEnviron(&x.environ, r, h)
-	x.environ.noter = noterOf(w)
+	x.environ.noter = h.noterOf(w)
 }
 
 // noterOf finds the Noter among w and the writers it wraps (their Unwrap
-// methods, as http.ResponseController follows them), or nil.
-func noterOf(w http.ResponseWriter) Noter {
+// methods, as http.ResponseController follows them), or nil. A server
+// gives one type of ResponseWriter, most often net/http's own, which is no
+// Noter and wraps nothing: that answer is kept for the type, so the type
+// assertions are not made on every request. (A type that wraps another
+// writer may wrap a Noter one time and not the next: it is asked each
+// time.)
+func (h *HTTPHandler) noterOf(w http.ResponseWriter) Noter {
+	if typ := typeWord(w); typ == h.noNoter.Load() {
+		return nil
+	}
+	return h.findNoterAndKeep(w)
+}
+
+// typeWord is the first word of the interface value w: its itab, which
+// is one for each concrete type and lives as long as the program, so it
+// tells types apart as cheaply as a pointer comparison.
+func typeWord(w http.ResponseWriter) uintptr {
+	return uintptr((*[2]unsafe.Pointer)(unsafe.Pointer(&w))[0])
+}
+
+// findNoterAndKeep is noterOf's slow path.
+func (h *HTTPHandler) findNoterAndKeep(w http.ResponseWriter) Noter {
+	if n := findNoter(w); n != nil {
+		return n
+	}
+	if _, wraps := w.(interface{ Unwrap() http.ResponseWriter }); !wraps {
+		h.noNoter.Store(typeWord(w))
+	}
+	return nil
+}
+
+func findNoter(w http.ResponseWriter) Noter {
 	for {
 		if n, ok := w.(Noter); ok {
 			return n

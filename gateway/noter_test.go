@@ -37,3 +37,19 @@ func TestHandlerHandsNotesToTheWritersNoter(t *testing.T) {
 	gateway.Handler(app).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, 204, rec.Code, "no Noter: the note is dropped")
 }
+
+// A writer type that wraps others is asked every time: the same wrapper
+// around a Noter after one around net/http's writer still gets the note.
+func TestHandlerAsksAWrappingWriterEachTime(t *testing.T) {
+	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		env.Note("endpoint", "x")
+		start("204 No Content", nil)
+		return gateway.NoBody
+	})
+	h := gateway.Handler(app)
+	h.ServeHTTP(wrappingWriter{httptest.NewRecorder()}, httptest.NewRequest("GET", "/", nil))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil)) // a leaf with no Noter, kept
+	noting := &notingWriter{ResponseWriter: httptest.NewRecorder()}
+	h.ServeHTTP(wrappingWriter{noting}, httptest.NewRequest("GET", "/", nil))
+	assert.Equal(t, []string{"endpoint=x"}, noting.notes)
+}
