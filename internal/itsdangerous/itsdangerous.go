@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -89,15 +90,30 @@ func (s *Serializer) Dumps(payload []byte, now time.Time) string {
 // compressed with a "." in front when compressing saves more than a byte,
 // base64url without padding.
 func encodePayload(payload []byte) string {
-	var z bytes.Buffer
-	w := zlib.NewWriter(&z)
-	w.Write(payload)
-	w.Close()
-	if z.Len() < len(payload)-1 {
-		return "." + b64.EncodeToString(z.Bytes())
+	z := zlibs.Get().(*zlibWriter)
+	defer zlibs.Put(z)
+	z.buf.Reset()
+	z.w.Reset(&z.buf)
+	z.w.Write(payload)
+	z.w.Close()
+	if z.buf.Len() < len(payload)-1 {
+		return "." + b64.EncodeToString(z.buf.Bytes())
 	}
 	return b64.EncodeToString(payload)
 }
+
+// A zlibWriter is a compressor with its output buffer, pooled: a new
+// zlib.Writer allocates some 800 kB.
+type zlibWriter struct {
+	buf bytes.Buffer
+	w   *zlib.Writer
+}
+
+var zlibs = sync.Pool{New: func() any {
+	z := new(zlibWriter)
+	z.w = zlib.NewWriter(&z.buf)
+	return z
+}}
 
 // intToBytes is itsdangerous' int_to_bytes: big-endian, leading zero
 // bytes dropped.
