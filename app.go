@@ -61,6 +61,13 @@ type App struct {
 	// CLI holds the commands Main and RunCLI offer beside run and routes,
 	// Flask's app.cli.
 	CLI *CLI
+	// SessionInterface opens and saves the sessions of requests, Flask's
+	// session_interface: New sets a SecureCookieSessionInterface, the
+	// signed cookie Flask uses, configured by SECRET_KEY,
+	// SECRET_KEY_FALLBACKS, SESSION_COOKIE_* and PERMANENT_SESSION_LIFETIME.
+	// Replace it before the first request to keep sessions elsewhere (see
+	// SessionInterface); nil is the signed cookie too.
+	SessionInterface SessionInterface
 
 	json JSONProvider // Flask's app.json: see JSONProvider and SetJSONProvider
 
@@ -97,6 +104,7 @@ func New(name string) *App {
 		CLI:           &CLI{},
 		json:          &DefaultJSONProvider{},
 	}
+	a.SessionInterface = &SecureCookieSessionInterface{}
 	a.Scaffold = Scaffold{addURLRule: a.addURLRule, check: a.checkSetup}
 	a.handler.App = a
 	a.panicLog = ratelog.New(a.logPanicRepeats, ratelog.Options{})

@@ -46,6 +46,19 @@ func defaultConfig() Config {
 		// matched in the default subdomain. Read once, when the App starts
 		// serving (its first request), as Flask fixes it with the app.
 		"SUBDOMAIN_MATCHING": false,
+		// The session (SecureCookieSessionInterface), as Flask's defaults.
+		"SECRET_KEY":                   nil,
+		"SECRET_KEY_FALLBACKS":         nil,
+		"PERMANENT_SESSION_LIFETIME":   31 * 24 * time.Hour,
+		"SESSION_COOKIE_NAME":          "session",
+		"SESSION_COOKIE_DOMAIN":        nil,
+		"SESSION_COOKIE_PATH":          nil,
+		"SESSION_COOKIE_HTTPONLY":      true,
+		"SESSION_COOKIE_SECURE":        false,
+		"SESSION_COOKIE_PARTITIONED":   false,
+		"SESSION_COOKIE_SAMESITE":      nil,
+		"SESSION_REFRESH_EACH_REQUEST": true,
+		"MAX_COOKIE_SIZE":              4093,
 	}
 }
 

@@ -437,6 +437,9 @@ func (a *App) ProcessResponse(r *Request, resp *Response) (out *Response, err er
 		}
 		resp = next
 	}
+	if err := a.saveSession(r, resp); err != nil {
+		return resp, err
+	}
 	return resp, nil
 }
 

@@ -77,6 +77,8 @@ type Request struct {
 
 	lazy *lazyState // what is parsed on first use; nil until then
 
+	session *Session // the session, opened on first use (Session); nil until then
+
 	inner     gateway.Body // the response body, wrapped by requestBody
 	err       error        // the unhandled error that ended the request, for teardown
 	spareUsed bool         // spare has been handed out

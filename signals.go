@@ -75,6 +75,11 @@ var (
 	// request (Flask's appcontext_popped). The payload is the request the
 	// context served.
 	AppContextPopped = NewSignal[*Request]("appcontext-popped")
+
+	// MessageFlashed is sent when Flash records a message (Flask's
+	// message_flashed). The payload carries the request and the message
+	// with its category.
+	MessageFlashed = NewSignal[*Flashed]("message-flashed")
 )
 
 // RequestError is the payload of GotRequestException: the request and
