@@ -8,8 +8,8 @@ import (
 // A FlashMessage is a message flashed by [Flash] for the next request,
 // with its category ("message", "error", "info", "warning", or any other).
 type FlashMessage struct {
-	Category string
-	Message  string
+	Category string `json:"category"`
+	Message  string `json:"message"`
 }
 
 // Flashed is the payload of [MessageFlashed]: the request that flashed

@@ -78,3 +78,12 @@ func TestFlashWithoutSecretKey(t *testing.T) {
 	assert.Equal(t, 500, resp.StatusCode)
 	assert.Equal(t, "", app.TestClient().Get("/errors").Text(), "reading flashes of the null session is allowed")
 }
+
+// A view may return the flashed messages as JSON: lower-case fields.
+func TestFlashMessagesAsJSON(t *testing.T) {
+	app := flashApp()
+	app.Get("/json", func(r *vial.Request) any { return r.FlashedMessages("error") })
+	c := app.TestClient()
+	c.Post("/save")
+	assert.JSONEq(t, `[{"category":"error","message":"Bad name."}]`, c.Get("/json").Text())
+}
