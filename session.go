@@ -16,8 +16,8 @@ var ErrNoSecretKey = errors.New(`vial: the session is unavailable because no sec
 // session: a map of string keys to values that [Request.Session] returns,
 // loaded from the request by the App's [SessionInterface] and saved into
 // the response by it. Values are what JSON carries plus the types Flask's
-// session serializer adds: a [Tuple], []byte, [template.HTML] (Flask's
-// Markup), a [UUID] and a time.Time; a value read back from a cookie is
+// session serializer adds: a [Tuple], []byte, html/template's HTML
+// (Flask's Markup), a [UUID] and a time.Time; a value read back from a cookie is
 // one of those, with objects as map[string]any, arrays as []any, whole
 // numbers as int64 and others as float64. A Session belongs to its request
 // and is not safe for concurrent use.

@@ -31,7 +31,7 @@ import (
 // The cookie is SESSION_COOKIE_NAME ("session") with SESSION_COOKIE_DOMAIN,
 // SESSION_COOKIE_PATH (APPLICATION_ROOT when unset), SESSION_COOKIE_HTTPONLY
 // (true), SESSION_COOKIE_SECURE, SESSION_COOKIE_SAMESITE ("Strict", "Lax",
-// "None" or nil) and SESSION_COOKIE_PARTITIONED; a permanent session's
+// "None", an http.SameSite, or nil) and SESSION_COOKIE_PARTITIONED; a permanent session's
 // expires PERMANENT_SESSION_LIFETIME (31 days; a time.Duration or seconds)
 // after it is saved. A cookie longer than MAX_COOKIE_SIZE (4093 bytes) is
 // logged as a warning, as werkzeug warns, since browsers drop it.
@@ -223,6 +223,8 @@ func sessionCookie(app *App) *http.Cookie {
 	c.Domain = strings.TrimLeft(domain, ".")
 	switch v := app.Config["SESSION_COOKIE_SAMESITE"]; {
 	case v == nil || v == "":
+	case isSameSite(v):
+		c.SameSite = v.(http.SameSite)
 	case strings.EqualFold(fmt.Sprint(v), "strict"):
 		c.SameSite = http.SameSiteStrictMode
 	case strings.EqualFold(fmt.Sprint(v), "lax"):
@@ -234,6 +236,8 @@ func sessionCookie(app *App) *http.Cookie {
 	}
 	return c
 }
+
+func isSameSite(v any) bool { _, ok := v.(http.SameSite); return ok }
 
 // warnLargeCookie logs werkzeug's warning for a Set-Cookie line longer
 // than MAX_COOKIE_SIZE (4093 when unset; 0 turns the check off).

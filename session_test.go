@@ -253,7 +253,11 @@ func TestSessionCookieAttributes(t *testing.T) {
 	resp = app.TestClient().Get("/set?user=ann")
 	assert.Equal(t, 500, resp.StatusCode, "a SameSite Flask refuses is a setup error")
 	app.Config["SESSION_COOKIE_SAMESITE"] = nil
-	assert.Contains(t, app.TestClient().Get("/set?user=ann").Header.Get("Set-Cookie"), "; Path=/p")
+	line = app.TestClient().Get("/set?user=ann").Header.Get("Set-Cookie")
+	assert.Contains(t, line, "; Path=/p")
+	assert.NotContains(t, line, "SameSite")
+	app.Config["SESSION_COOKIE_SAMESITE"] = http.SameSiteStrictMode
+	assert.Contains(t, app.TestClient().Get("/set?user=ann").Header.Get("Set-Cookie"), "; SameSite=Strict")
 }
 
 func TestSessionLargeCookieWarns(t *testing.T) {
