@@ -89,11 +89,13 @@ package vial
 //	hooks.go            the registries of the before, after, teardown and error hooks;
 //	                    scopes.go orders them for a blueprint's requests
 //	errors.go           HTTPError, Abort, the default error pages
-//	request.go, g.go    Request and its per-request storage
+//	request.go, g.go    Request and its per-request storage; request_headers.go the
+//	                    headers werkzeug parses (Accept, Authorization, Range, ETags …)
 //	makeresponse.go     what a view returns, made a Response; json.go the JSON
 //	                    provider (Flask's app.json) and JSON
 //	response.go         Response and how it is sent; appresponse.go a Response
-//	                    that wraps an application, the hooks' headers on top
+//	                    that wraps an application, the hooks' headers on top;
+//	                    response_headers.go ETags, Cache-Control, MakeConditional
 //	signals.go          Signal and the request signals
 //	testing.go          the test client; testing_request.go its requests,
 //	                    testing_response.go what it hands back
