@@ -89,6 +89,8 @@ package vial
 //	hooks.go            the registries of the before, after, teardown and error hooks;
 //	                    scopes.go orders them for a blueprint's requests
 //	errors.go           HTTPError, Abort, the default error pages
+//	session.go          Session, SessionInterface; session_cookie.go Flask's signed cookie
+//	                    (internal/itsdangerous signs it, taggedjson.go its values); flash.go
 //	request.go, g.go    Request and its per-request storage; request_headers.go the
 //	                    headers werkzeug parses (Accept, Authorization, Range, ETags …)
 //	makeresponse.go     what a view returns, made a Response; json.go the JSON
