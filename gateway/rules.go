@@ -115,9 +115,14 @@ func IsHopByHop(name string) bool {
 	case 2:
 		return strings.EqualFold(name, "TE")
 	case 7:
-		return strings.EqualFold(name, "Trailer") || strings.EqualFold(name, "Upgrade")
+		// "Proxy-X" is seven letters too: fall through to its check.
+		if strings.EqualFold(name, "Trailer") || strings.EqualFold(name, "Upgrade") {
+			return true
+		}
 	case 8:
-		return strings.EqualFold(name, "Trailers")
+		if strings.EqualFold(name, "Trailers") {
+			return true
+		}
 	case 10:
 		if strings.EqualFold(name, "Connection") || strings.EqualFold(name, "Keep-Alive") {
 			return true

@@ -148,3 +148,14 @@ func TestCheckResponseContentLength(t *testing.T) {
 		}
 	}
 }
+
+// Every Proxy-* name is hop-by-hop, whatever its length: "Proxy-X" has
+// the length of Trailer and Upgrade, "Proxy-Ab" that of Trailers.
+func TestIsHopByHopProxyNamesOfEveryLength(t *testing.T) {
+	for _, name := range []string{"Proxy-X", "ProXY-0", "Proxy-Ab", "proxy-authenticate", "Proxy-Connection"} {
+		assert.True(t, IsHopByHop(name), name)
+	}
+	for _, name := range []string{"Proxy-", "Proxies", "X-Proxy"} {
+		assert.False(t, IsHopByHop(name), name)
+	}
+}
