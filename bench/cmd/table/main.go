@@ -94,8 +94,14 @@ func run(out io.Writer, passes int, benchtime, bench, base, rawOut string) error
 	cases, names := layout(all)
 	fmt.Fprintf(out, "BenchmarkRouters, median of %d passes of -count 1 -benchtime %s (%s, GOMAXPROCS %d, %s, load average %s before, %s after; %s in all).\n\n",
 		passes, benchtime, cpuModel(), runtime.GOMAXPROCS(0), runtime.Version(), load0, loadavg(), time.Since(start).Round(time.Second))
+	ns := func(c, n string) float64 { return median(values(all, c+"/"+n, func(r result) float64 { return r.ns })) }
 	writeTable(out, "ns/op", cases, names, func(c, n string) string {
-		return formatNS(median(values(all, c+"/"+n, func(r result) float64 { return r.ns })))
+		// One unit a row: µs when any of the row's cells reaches 100 µs.
+		var top float64
+		for _, other := range names {
+			top = max(top, ns(c, other))
+		}
+		return formatNS(ns(c, n), top >= 100_000)
 	})
 	writeTable(out, "allocs/op (B/op)", cases, names, func(c, n string) string {
 		key := c + "/" + n
@@ -269,16 +275,16 @@ func writeTable(out io.Writer, title string, cases, names []string, cell func(c,
 	fmt.Fprintln(out)
 }
 
-// formatNS writes a time in ns below 100 µs and in µs above, with
-// thousands separators; "—" for no value.
-func formatNS(ns float64) string {
+// formatNS writes a time in ns, or in µs if micro, with thousands
+// separators; "—" for no value.
+func formatNS(ns float64, micro bool) string {
 	switch {
 	case ns < 0:
 		return "—"
-	case ns < 100_000:
-		return comma(ns)
-	default:
+	case micro:
 		return comma(ns/1000) + " µs"
+	default:
+		return comma(ns)
 	}
 }
 

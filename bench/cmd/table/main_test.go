@@ -49,7 +49,10 @@ func TestFormat(t *testing.T) {
 			t.Errorf("comma(%v) = %s, want %s", v, got, want)
 		}
 	}
-	if got := formatNS(190_123_000); got != "190,123 µs" {
+	if got := formatNS(95_314, true); got != "95 µs" {
+		t.Errorf("formatNS: %s", got)
+	}
+	if got := formatNS(95_314, false); got != "95,314" {
 		t.Errorf("formatNS: %s", got)
 	}
 	if got := argsText([]string{"-passes", "3", "-bench", "Routers/param/$"}); got != " -passes 3 -bench 'Routers/param/$'" {
