@@ -83,6 +83,10 @@ type Environ struct {
 	ctx   context.Context
 	extra map[string]any
 	noter Noter
+	// The writer whose Noter HTTPHandler finds when a note is first made,
+	// so that a request nobody notes about costs nothing.
+	noteW http.ResponseWriter
+	noteH *HTTPHandler
 }
 
 // A Noter keeps the notes an application makes about a request with
@@ -98,17 +102,23 @@ type Noter interface {
 // that answered it, which the server may add to the request's access log
 // record. Without a [Noter] (see [Environ.SetNoter]) it does nothing.
 func (e *Environ) Note(key, value string) {
-	if e.noter != nil {
-		e.noter.Note(key, value)
+	if n := e.Noter(); n != nil {
+		n.Note(key, value)
 	}
 }
 
 // SetNoter makes n the receiver of the request's notes; a middleware that
 // builds a new Environ passes the server's on with it.
-func (e *Environ) SetNoter(n Noter) { e.noter = n }
+func (e *Environ) SetNoter(n Noter) { e.noter, e.noteW, e.noteH = n, nil, nil }
 
 // Noter returns the receiver of the request's notes, or nil.
-func (e *Environ) Noter() Noter { return e.noter }
+func (e *Environ) Noter() Noter {
+	if e.noter == nil && e.noteW != nil {
+		e.noter = e.noteH.noterOf(e.noteW)
+		e.noteW, e.noteH = nil, nil
+	}
+	return e.noter
+}
 
 // Keys of the environ that are not CGI variables.
 const (
@@ -354,6 +364,9 @@ func (e *Environ) Clone() *Environ {
 	c := *e
 	c.Header = e.Header.Clone()
 	c.extra = maps.Clone(e.extra)
+	// Notes belong to the request being served, not to a copy that may
+	// outlive it (and a pooled access-log recorder).
+	c.noter, c.noteW, c.noteH = nil, nil, nil
 	return &c
 }
 

@@ -138,7 +138,7 @@ func (w errorsWriter) Write(p []byte) (int, error) {
 func (x *exchange) init(h *HTTPHandler, w http.ResponseWriter, r *http.Request) {
 	x.h, x.w, x.r = h, w, r
 	fillEnviron(&x.environ, r, h)
-	x.environ.noter = h.noterOf(w)
+	x.environ.noteW, x.environ.noteH = w, h // its Noter is looked for when a note is made
 }
 
 // noterOf finds the Noter among w and the writers it wraps (their Unwrap

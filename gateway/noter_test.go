@@ -53,3 +53,18 @@ func TestHandlerAsksAWrappingWriterEachTime(t *testing.T) {
 	h.ServeHTTP(wrappingWriter{noting}, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, []string{"endpoint=x"}, noting.notes)
 }
+
+// A clone of the environ, which may outlive the request, keeps no notes.
+func TestEnvironCloneKeepsNoNoter(t *testing.T) {
+	var clone *gateway.Environ
+	app := gateway.AppFunc(func(env *gateway.Environ, start gateway.StartResponse) gateway.Body {
+		clone = env.Clone()
+		start("204 No Content", nil)
+		return gateway.NoBody
+	})
+	noting := &notingWriter{ResponseWriter: httptest.NewRecorder()}
+	gateway.Handler(app).ServeHTTP(noting, httptest.NewRequest("GET", "/", nil))
+	clone.Note("late", "x")
+	assert.Nil(t, clone.Noter())
+	assert.Empty(t, noting.notes)
+}
