@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/require"
+	"github.com/vial-go/vial/internal/benchwriter"
 )
 
 // The App-level benchmarks: the same responses served by a plain
@@ -31,7 +32,7 @@ import (
 //   - github-late: one request to the table's last, late-registered
 //     param route, "/user/keys/<int:id>".
 //
-// BenchmarkApp uses benchWriter, the cheapest ResponseWriter there is;
+// BenchmarkApp uses benchwriter.Writer, the cheapest ResponseWriter there is;
 // BenchmarkAppRecorder the same cases on an httptest.ResponseRecorder.
 // TestBenchRoutersAgree checks that both routers give the same status,
 // Content-Type and body for every benchmarked request.
@@ -153,46 +154,14 @@ func (c benchCase) sides() []struct {
 	}{{"mux", c.mux}, {"vial", c.vial}}
 }
 
-// benchWriter is a minimal, reusable ResponseWriter: it keeps the header
-// map and the status between requests and counts the body's bytes. Like
-// net/http's own, it is a Flusher and a StringWriter.
-type benchWriter struct {
-	header http.Header
-	code   int
-	n      int
-}
-
-func (w *benchWriter) Header() http.Header { return w.header }
-func (w *benchWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-func (w *benchWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	w.n += len(p)
-	return len(p), nil
-}
-func (w *benchWriter) WriteString(s string) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	w.n += len(s)
-	return len(s), nil
-}
-func (w *benchWriter) Flush() {}
-
-func (w *benchWriter) reset() {
-	clear(w.header)
-	w.code, w.n = 0, 0
-}
-
 // serveAll serves every request of one op, checking that each was
 // answered with a 200 and a body.
-func serveAll(b *testing.B, h http.Handler, w *benchWriter, reqs []*http.Request) {
+func serveAll(b *testing.B, h http.Handler, w *benchwriter.Writer, reqs []*http.Request) {
 	for _, req := range reqs {
-		w.reset()
+		w.Reset()
 		h.ServeHTTP(w, req)
-		if w.code != http.StatusOK || w.n == 0 {
-			b.Fatalf("%s %s: status %d, %d bytes", req.Method, req.URL.Path, w.code, w.n)
+		if w.Code != http.StatusOK || w.N == 0 {
+			b.Fatalf("%s %s: status %d, %d bytes", req.Method, req.URL.Path, w.Code, w.N)
 		}
 	}
 }
@@ -202,7 +171,7 @@ func BenchmarkApp(b *testing.B) {
 		for _, side := range c.sides() {
 			b.Run(c.name+"/"+side.name, func(b *testing.B) {
 				h := side.build()
-				w := &benchWriter{header: make(http.Header)}
+				w := benchwriter.New()
 				b.ReportAllocs()
 				for b.Loop() {
 					serveAll(b, h, w, c.reqs)
@@ -248,11 +217,11 @@ func TestBenchRoutersAgree(t *testing.T) {
 				require.NotEmpty(t, got[i].Body.String(), "%s %s", c.name, req.URL.Path)
 
 				// The same request again on the benchmarks' writer.
-				w := &benchWriter{header: make(http.Header)}
+				w := benchwriter.New()
 				h.ServeHTTP(w, req)
-				require.Equal(t, http.StatusOK, w.code)
-				require.Equal(t, got[i].Body.Len(), w.n)
-				require.Equal(t, htmlType, w.header.Get("Content-Type"))
+				require.Equal(t, http.StatusOK, w.Code)
+				require.Equal(t, got[i].Body.Len(), w.N)
+				require.Equal(t, htmlType, w.Header().Get("Content-Type"))
 			}
 			require.Equal(t, got[0].Body.String(), got[1].Body.String(), "%s %s", c.name, req.URL.Path)
 		}

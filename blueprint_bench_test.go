@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"testing"
+
+	"github.com/vial-go/vial/internal/benchwriter"
 )
 
 // userView answers the benchmarks' requests.
@@ -48,7 +50,7 @@ func BenchmarkBlueprint(b *testing.B) {
 			path string
 		}{{"app" + suffix, onApp, "/api/v1/users/42"}, {"nested" + suffix, nested, "/api/v1/users/42"}} {
 			b.Run(side.name, func(b *testing.B) {
-				w := &benchWriter{header: make(http.Header)}
+				w := benchwriter.New()
 				reqs := []*http.Request{httptest.NewRequest("GET", side.path, nil)}
 				b.ReportAllocs()
 				for b.Loop() {

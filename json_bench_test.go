@@ -3,6 +3,8 @@ package vial
 import (
 	"net/http"
 	"testing"
+
+	"github.com/vial-go/vial/internal/benchwriter"
 )
 
 // BenchmarkJSONMap serves a view returning a map, and one returning a
@@ -26,7 +28,7 @@ func BenchmarkJSONMap(b *testing.B) {
 			app := New("bench")
 			app.Get("/u", c.view)
 			req := newBenchRequest("GET", "/u")
-			w := &benchWriter{header: make(http.Header)}
+			w := benchwriter.New()
 			b.ReportAllocs()
 			for b.Loop() {
 				serveAll(b, app, w, []*http.Request{req})

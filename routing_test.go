@@ -3,7 +3,6 @@ package vial
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"reflect"
 	"runtime/debug"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vial-go/vial/internal/benchwriter"
 )
 
 // rule returns a rule with Flask's defaults (strict slashes, automatic
@@ -423,9 +423,9 @@ func TestTeardownPayloadsOnlyForTheirReceivers(t *testing.T) {
 	}
 	app := New("alloc")
 	app.Get("/", func(r *Request) any { return "ok" })
-	h, w := app, &benchWriter{header: make(http.Header)}
+	h, w := app, benchwriter.New()
 	req := newBenchRequest("GET", "/")
-	serve := func() { w.reset(); h.ServeHTTP(w, req) }
+	serve := func() { w.Reset(); h.ServeHTTP(w, req) }
 	serve()
 	alone := testing.AllocsPerRun(200, serve)
 

@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/vial-go/vial/internal/benchwriter"
 )
 
 // The benchmarks: every contestant on every case it applies to, as
 // BenchmarkRouters/<case>/<contestant>, on the same minimal ResponseWriter
-// (benchWriter) and the same pre-built requests, so that what is timed is
+// (benchwriter.Writer) and the same pre-built requests, so that what is timed is
 // the router and the framework, not the writer or the request's parsing.
 //
 //	go test -run '^$' -bench '^BenchmarkRouters$' -benchmem -count 1 ./bench
@@ -85,48 +87,14 @@ func rotated(n int) []contestant {
 	return append(contestants[n:len(contestants):len(contestants)], contestants[:n]...)
 }
 
-// benchWriter is a minimal, reusable ResponseWriter: it keeps the header
-// map and the status between requests and counts the body's bytes. Like
-// net/http's own, it is a Flusher and a StringWriter.
-type benchWriter struct {
-	header http.Header
-	code   int
-	n      int
-}
-
-func newBenchWriter() *benchWriter { return &benchWriter{header: make(http.Header)} }
-
-func (w *benchWriter) Header() http.Header { return w.header }
-func (w *benchWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-func (w *benchWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	w.n += len(p)
-	return len(p), nil
-}
-func (w *benchWriter) WriteString(s string) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	w.n += len(s)
-	return len(s), nil
-}
-func (w *benchWriter) Flush() {}
-
-func (w *benchWriter) reset() {
-	clear(w.header)
-	w.code, w.n = 0, 0
-}
-
 // serveAll serves every request of one op, checking that each was
 // answered with a 200 and a body of the right length.
-func serveAll(b *testing.B, h http.Handler, w *benchWriter, reqs []benchRequest) {
+func serveAll(b *testing.B, h http.Handler, w *benchwriter.Writer, reqs []benchRequest) {
 	for _, r := range reqs {
-		w.reset()
+		w.Reset()
 		h.ServeHTTP(w, r.req)
-		if w.code != http.StatusOK || w.n != len(r.body) {
-			b.Fatalf("%s %s: status %d, %d bytes", r.req.Method, r.req.URL.Path, w.code, w.n)
+		if w.Code != http.StatusOK || w.N != len(r.body) {
+			b.Fatalf("%s %s: status %d, %d bytes", r.req.Method, r.req.URL.Path, w.Code, w.N)
 		}
 	}
 }
@@ -140,7 +108,7 @@ func BenchmarkRouters(b *testing.B) {
 			}
 			b.Run(bc.name+"/"+c.name, func(b *testing.B) {
 				h := build()
-				w := newBenchWriter()
+				w := benchwriter.New()
 				b.ReportAllocs()
 				for b.Loop() {
 					serveAll(b, h, w, bc.reqs)

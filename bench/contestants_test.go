@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/vial-go/vial/internal/benchwriter"
 )
 
 // Every contestant must give every benchmarked request the right status,
@@ -22,7 +24,7 @@ func TestContestants(t *testing.T) {
 			}
 			t.Run(bc.name+"/"+c.name, func(t *testing.T) {
 				h := build()
-				w := newBenchWriter()
+				w := benchwriter.New()
 				for _, r := range bc.reqs {
 					what := r.req.Method + " " + r.req.URL.Path
 					rec := httptest.NewRecorder()
@@ -35,13 +37,13 @@ func TestContestants(t *testing.T) {
 					}
 					// Twice on the benchmarks' writer, which is reused.
 					for range 2 {
-						w.reset()
+						w.Reset()
 						h.ServeHTTP(w, r.req)
-						if w.code != http.StatusOK || w.n != len(r.body) {
-							t.Fatalf("%s on benchWriter: %d, %d bytes, want 200, %d", what, w.code, w.n, len(r.body))
+						if w.Code != http.StatusOK || w.N != len(r.body) {
+							t.Fatalf("%s on benchwriter.Writer: %d, %d bytes, want 200, %d", what, w.Code, w.N, len(r.body))
 						}
-						if ct := w.header.Get("Content-Type"); !strings.EqualFold(ct, htmlType) {
-							t.Errorf("%s on benchWriter: Content-Type %q", what, ct)
+						if ct := w.Header().Get("Content-Type"); !strings.EqualFold(ct, htmlType) {
+							t.Errorf("%s on benchwriter.Writer: Content-Type %q", what, ct)
 						}
 					}
 				}
