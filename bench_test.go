@@ -110,10 +110,10 @@ func benchCases(tb testing.TB) []benchCase {
 	githubMux := func() http.Handler {
 		router := mux.NewRouter()
 		for _, e := range githubAPI {
-			body := e.method + " " + e.rule
-			router.HandleFunc(toMuxTemplate(e.rule), func(w http.ResponseWriter, r *http.Request) {
+			body := e.Method + " " + e.Rule
+			router.HandleFunc(toMuxTemplate(e.Rule), func(w http.ResponseWriter, r *http.Request) {
 				writeHTML(w, body)
-			}).Methods(e.method)
+			}).Methods(e.Method)
 		}
 		return router
 	}
@@ -123,14 +123,14 @@ func benchCases(tb testing.TB) []benchCase {
 			// The text as an interface value made once, as a string
 			// constant is: converting the captured string on each call
 			// would be an allocation of the test's, not of vial's.
-			var body any = e.method + " " + e.rule
-			app.AddURLRule(e.rule, e.method+" "+e.rule, func(r *Request) any { return body }, Methods(e.method))
+			var body any = e.Method + " " + e.Rule
+			app.AddURLRule(e.Rule, e.Method+" "+e.Rule, func(r *Request) any { return body }, Methods(e.Method))
 		}
 		return app
 	}
 	var reqs []*http.Request
 	for _, e := range githubAPI {
-		reqs = append(reqs, newBenchRequest(e.method, samplePath(e.rule)))
+		reqs = append(reqs, newBenchRequest(e.Method, samplePath(e.Rule)))
 	}
 	late := reqs[len(reqs)-1]
 	require.Equal(tb, "/user/keys/42", late.URL.Path, "the last route of the table should be a param route")

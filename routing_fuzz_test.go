@@ -313,10 +313,10 @@ func FuzzMatchAgainstMux(f *testing.F) {
 	var rules []*Rule
 	var routes []*mux.Route
 	for _, e := range githubAPI {
-		r := &Rule{Rule: e.rule, Endpoint: e.method + " " + e.rule, Methods: []string{e.method}, StrictSlashes: true}
+		r := &Rule{Rule: e.Rule, Endpoint: e.Method + " " + e.Rule, Methods: []string{e.Method}, StrictSlashes: true}
 		m.Add(r)
 		rules = append(rules, r)
-		route := new(mux.Route).Path(fzMuxTemplate(e.rule))
+		route := new(mux.Route).Path(fzMuxTemplate(e.Rule))
 		require.NoError(f, route.GetError())
 		routes = append(routes, route)
 	}
@@ -324,10 +324,10 @@ func FuzzMatchAgainstMux(f *testing.F) {
 		if i%8 != 0 {
 			continue // enough seeds, and a fast baseline
 		}
-		f.Add(samplePath(e.rule), uint8(slices.Index(fzMethods, e.method)))
-		f.Add(samplePath(e.rule)+"/", uint8(i))
-		f.Add(strings.Replace(samplePath(e.rule), "/", "//", 2), uint8(i))
-		f.Add(strings.ReplaceAll(samplePath(e.rule), "42", "99999999999999999999"), uint8(i))
+		f.Add(samplePath(e.Rule), uint8(slices.Index(fzMethods, e.Method)))
+		f.Add(samplePath(e.Rule)+"/", uint8(i))
+		f.Add(strings.Replace(samplePath(e.Rule), "/", "//", 2), uint8(i))
+		f.Add(strings.ReplaceAll(samplePath(e.Rule), "42", "99999999999999999999"), uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, path string, mi uint8) {
 		if path == "" || path[0] != '/' {
@@ -344,7 +344,7 @@ func FuzzMatchAgainstMux(f *testing.F) {
 				}
 				overflows := false
 				for name, v := range rm.Vars {
-					if strings.Contains(githubAPI[i].rule, "<int:"+name+">") {
+					if strings.Contains(githubAPI[i].Rule, "<int:"+name+">") {
 						if _, err := strconv.Atoi(v); err != nil {
 							overflows = true
 						}
@@ -354,7 +354,7 @@ func FuzzMatchAgainstMux(f *testing.F) {
 					continue
 				}
 				onPath = append(onPath, i)
-				if githubAPI[i].method == method {
+				if githubAPI[i].Method == method {
 					matching = append(matching, i)
 				}
 			}
@@ -395,7 +395,7 @@ func FuzzMatchAgainstMux(f *testing.F) {
 			require.NotEmpty(t, onPath, "%s %s: vial 405 but no route matches the path", method, path)
 			allow := strings.Split(he.Header.Get("Allow"), ", ")
 			for _, i := range onPath {
-				require.Contains(t, allow, githubAPI[i].method)
+				require.Contains(t, allow, githubAPI[i].Method)
 			}
 		case 308:
 			merged := mergeSlashesRef(path)
@@ -411,7 +411,7 @@ func FuzzMatchAgainstMux(f *testing.F) {
 func fzRules(idx []int) []string {
 	var out []string
 	for _, i := range idx {
-		out = append(out, githubAPI[i].method+" "+githubAPI[i].rule)
+		out = append(out, githubAPI[i].Method+" "+githubAPI[i].Rule)
 	}
 	return out
 }
