@@ -17,10 +17,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/vial-go/vial/internal/testbin"
 )
 
 func main() {
@@ -37,29 +37,15 @@ func main() {
 }
 
 func run(out io.Writer, pkg, bench, base string, rounds int, benchtime string) error {
-	dir, err := os.MkdirTemp("", "benchrounds")
+	bin, err := testbin.Build(pkg)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	// The test binary runs in the package's directory, as go test runs it,
-	// so that tests reading testdata find it.
-	list, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
-	if err != nil {
-		return fmt.Errorf("finding %s: %w", pkg, err)
-	}
-	pkgDir := strings.TrimSpace(string(list))
-	bin := filepath.Join(dir, "bench.test")
-	build := exec.Command("go", "test", "-c", "-o", bin, pkg)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building the test binary: %w", err)
-	}
+	defer bin.Remove()
 	var all []round
 	for i := range rounds {
-		cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", bench, "-test.benchmem",
+		cmd := bin.Command("-test.run", "^$", "-test.bench", bench, "-test.benchmem",
 			"-test.count", "1", "-test.benchtime", benchtime)
-		cmd.Dir = pkgDir
 		text, err := cmd.Output()
 		if err != nil {
 			return fmt.Errorf("round %d: %w\n%s", i+1, err, text)

@@ -20,13 +20,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vial-go/vial/internal/testbin"
 )
 
 const pkg = "github.com/vial-go/vial/bench"
@@ -50,30 +50,18 @@ func main() {
 
 func run(out io.Writer, passes int, benchtime, bench, base, rawOut string) error {
 	start := time.Now()
-	dir, err := os.MkdirTemp("", "benchtable")
+	bin, err := testbin.Build(pkg)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	list, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
-	if err != nil {
-		return fmt.Errorf("finding %s (run from the repository, with go.work): %w", pkg, err)
-	}
-	pkgDir := strings.TrimSpace(string(list))
-	bin := filepath.Join(dir, "bench.test")
-	build := exec.Command("go", "test", "-c", "-o", bin, pkg)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building the test binary: %w", err)
-	}
+	defer bin.Remove()
 	load0 := loadavg()
 	var all []pass
 	var raw bytes.Buffer
 	for i := range passes {
 		args := []string{"-test.run", "^$", "-test.bench", bench, "-test.benchmem",
 			"-test.count", "1", "-test.benchtime", benchtime, "-rotate", strconv.Itoa(i)}
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = pkgDir
+		cmd := bin.Command(args...)
 		text, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("pass %d: %w\n%s", i+1, err, text)
